@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("config.api_urls")),
+    path("security/", include("jianguan.security.urls")),
+    path("", include("jianguan.core.urls")),
+]

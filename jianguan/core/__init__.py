@@ -1,0 +1,1 @@
+"""Jianguan kernel: regions, organisations, users and roles, data scope, audit, events, jobs, master records."""

@@ -1,0 +1,292 @@
+"""Append-only, hash-chained audit log.
+
+Three kinds of records share one chain: automatic before/after diffs (``record_change``, fed by
+``jianguan.core.signals``), explicit business events (``record_event``) and reads of sensitive data
+(``record_read``). Each entry's hash covers its content and the previous entry's hash; the algorithm (SM3 where the
+platform's OpenSSL has it, else SHA-256) is stored per entry so a chain can span a change of algorithm.
+
+The actor comes from an explicit ``audit_context`` entered by the request middleware, Celery tasks and management
+commands, so imports and background work are audited as well as web requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from jianguan.lib.crypto import digest, preferred_hash_algorithm
+
+GENESIS_HASH = "0" * 64
+_ADVISORY_LOCK_KEY = 0x4A47_4155  # "JGAU"
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is acting, from where, under which request or job."""
+
+    actor_id: int | None = None
+    actor_name: str = "system"
+    actor_region: str = ""
+    ip: str = ""
+    request_id: str = ""
+    reason: str = ""
+
+
+_SYSTEM = AuditContext()
+_context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("audit_context", default=_SYSTEM)  # noqa: B039 - frozen
+
+
+def current_context() -> AuditContext:
+    return _context.get()
+
+
+def context_for_user(user: Any, *, ip: str = "", request_id: str = "", reason: str = "") -> AuditContext:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return AuditContext(actor_name="anonymous", ip=ip, request_id=request_id, reason=reason)
+    return AuditContext(
+        actor_id=user.pk,
+        actor_name=f"{user.username}({user.display_name})",
+        actor_region=user.region_id or "",
+        ip=ip,
+        request_id=request_id,
+        reason=reason,
+    )
+
+
+@contextlib.contextmanager
+def audit_context(
+    user: Any = None, *, actor_name: str | None = None, ip: str = "", request_id: str = "", reason: str = ""
+) -> Iterator[AuditContext]:
+    """Run a block with the given actor; ``actor_name`` alone names a system account (e.g. ``system:demo``)."""
+    if user is not None:
+        ctx = context_for_user(user, ip=ip, request_id=request_id or uuid.uuid4().hex, reason=reason)
+    else:
+        ctx = AuditContext(
+            actor_name=actor_name or "system", ip=ip, request_id=request_id or uuid.uuid4().hex, reason=reason
+        )
+    token = _context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _context.reset(token)
+
+
+@contextlib.contextmanager
+def audit_reason(reason: str) -> Iterator[None]:
+    token = _context.set(replace(_context.get(), reason=reason))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def canonical_payload(entry: Any) -> bytes:
+    """The bytes an entry's hash covers: every content field plus the previous hash, in a fixed order."""
+    body = {
+        "seq": entry.seq,
+        "timestamp": entry.timestamp.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "actor_region": entry.actor_region,
+        "ip": entry.ip,
+        "action": entry.action,
+        "event": entry.event,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "before": entry.before,
+        "after": entry.after,
+        "details": entry.details,
+        "reason": entry.reason,
+        "success": entry.success,
+        "request_id": entry.request_id,
+        "prev_hash": entry.prev_hash,
+        "algorithm": entry.algorithm,
+    }
+    return json.dumps(_jsonable(body), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _lock_chain() -> None:
+    """Serialise appends: PostgreSQL takes a transaction-scoped advisory lock; SQLite writers are already serial."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+
+
+def _chain_head() -> tuple[int, str]:
+    from jianguan.core.models import AuditAnchor, AuditEntry
+
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+    if last is not None:
+        return last[0], last[1]
+    anchor = AuditAnchor.objects.order_by("-pruned_through_seq").first()
+    if anchor is not None:
+        return anchor.pruned_through_seq, anchor.last_hash
+    return 0, GENESIS_HASH
+
+
+def append(
+    action: str,
+    *,
+    event: str = "",
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    reason: str = "",
+    success: bool = True,
+    context: AuditContext | None = None,
+) -> Any:
+    """Append one entry to the chain, inside the caller's transaction (or a new one)."""
+    from jianguan.core.models import AuditEntry
+
+    ctx = context or _context.get()
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+        object_repr = object_repr or str(target)[:200]
+    with transaction.atomic():
+        _lock_chain()
+        seq, prev_hash = _chain_head()
+        algorithm = preferred_hash_algorithm()
+        entry = AuditEntry(
+            seq=seq + 1,
+            timestamp=timezone.now(),
+            actor_id=ctx.actor_id,
+            actor_name=ctx.actor_name[:150],
+            actor_region=ctx.actor_region,
+            ip=ctx.ip,
+            action=action,
+            event=event,
+            object_type=object_type,
+            object_id=object_id[:64],
+            object_repr=object_repr[:200],
+            before=_jsonable(before) if before is not None else None,
+            after=_jsonable(after) if after is not None else None,
+            details=_jsonable(details or {}),
+            reason=(reason or ctx.reason)[:500],
+            success=success,
+            request_id=ctx.request_id,
+            prev_hash=prev_hash,
+            algorithm=algorithm,
+        )
+        entry.hash = digest(algorithm, canonical_payload(entry))
+        entry.save()
+    return entry
+
+
+def record_event(
+    code: str,
+    *,
+    target: models.Model | None = None,
+    details: dict[str, Any] | None = None,
+    reason: str = "",
+    success: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """A business audit event with a stable code such as ``core.user.password_reset``."""
+    return append("event", event=code, target=target, details=details, reason=reason, success=success, **kwargs)
+
+
+def record_read(code: str, *, target: models.Model | None = None, fields: list[str], reason: str, **kwargs: Any) -> Any:
+    """A read of sensitive data (unmasked personal data): which fields, why."""
+    return append("read", event=code, target=target, details={"fields": fields}, reason=reason, **kwargs)
+
+
+def record_export(code: str, *, object_type: str, count: int, filters: dict[str, Any], fmt: str) -> Any:
+    return append(
+        "export", event=code, object_type=object_type, details={"count": count, "filters": filters, "format": fmt}
+    )
+
+
+# --- verification and retention
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    problem: str = ""
+    seq: int | None = None
+
+
+def verify_chain(progress: Any = None) -> VerifyResult:
+    """Recompute the chain; report the first altered or missing entry."""
+    from jianguan.core.models import AuditAnchor, AuditEntry
+
+    anchor = AuditAnchor.objects.order_by("-pruned_through_seq").first()
+    expected_seq = (anchor.pruned_through_seq if anchor else 0) + 1
+    prev_hash = anchor.last_hash if anchor else GENESIS_HASH
+    checked = 0
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        if entry.seq != expected_seq:
+            return VerifyResult(False, checked, f"entry #{expected_seq} is missing", expected_seq)
+        if entry.prev_hash != prev_hash:
+            return VerifyResult(False, checked, f"entry #{entry.seq} does not link to the previous entry", entry.seq)
+        try:
+            recomputed = digest(entry.algorithm, canonical_payload(entry))
+        except Exception:  # unknown algorithm written by someone else
+            return VerifyResult(False, checked, f"entry #{entry.seq} names an unknown algorithm", entry.seq)
+        if recomputed != entry.hash:
+            return VerifyResult(False, checked, f"entry #{entry.seq} was altered", entry.seq)
+        prev_hash = entry.hash
+        expected_seq += 1
+        checked += 1
+        if progress is not None and checked % 2000 == 0:
+            progress(checked)
+    return VerifyResult(True, checked)
+
+
+def prune_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> int:
+    """Delete entries older than the retention period, keeping the chain verifiable through an anchor."""
+    from jianguan.core.models import AuditAnchor, AuditEntry
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    with transaction.atomic():
+        _lock_chain()
+        expired = AuditEntry.objects.filter(timestamp__lt=cutoff).order_by("-seq").values_list("seq", "hash").first()
+        if expired is None:
+            return 0
+        last_seq, last_hash = expired
+        # Only a contiguous prefix of the chain may go.
+        count = AuditEntry.objects.filter(seq__lte=last_seq).count()
+        if dry_run:
+            return count
+        AuditAnchor.objects.create(pruned_through_seq=last_seq, last_hash=last_hash, pruned_count=count)
+        # Bypass the append-only guard: retention is the one sanctioned removal, and it is itself audited.
+        models.QuerySet(AuditEntry).filter(seq__lte=last_seq)._raw_delete(using="default")
+        append(
+            "event",
+            event="core.audit.pruned",
+            details={"through_seq": last_seq, "count": count, "retention_days": settings.AUDIT_RETENTION_DAYS},
+        )
+    return count

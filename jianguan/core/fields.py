@@ -1,0 +1,39 @@
+"""Model fields for personal data: encrypted at rest, with a keyed blind index for equality lookups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from jianguan.core.crypto import field_cipher
+
+
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+    """Stores an authenticated-encryption token; Python code sees the plaintext.
+
+    Display code must go through the masking template filters, and unmasking through a selector that records a read
+    event (``jianguan.core.audit.record_read``). The token's algorithm and key id travel with it, so rotated keys
+    still decrypt.
+    """
+
+    description = "Encrypted text"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
+        if value is None or value == "":
+            return value  # type: ignore[no-any-return]
+        return field_cipher().decrypt(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        cipher = field_cipher()
+        if cipher.is_token(value):
+            return value
+        return cipher.encrypt(str(value))
+
+
+def blind_index(value: str) -> str:
+    """Keyed hash of a normalised value, stored beside an encrypted column for exact-match search."""
+    return field_cipher().blind_index(value)

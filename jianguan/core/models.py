@@ -1,0 +1,484 @@
+"""Kernel models: where (Region), who (Organization, User, Role, ApiToken), master records (Subject,
+EnforcementOfficer), and the mechanisms (AuditEntry, Job, OutboxEvent)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, Permission
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jianguan.core.choices import (
+    AuditAction,
+    CompetenceField,
+    JobStatus,
+    RegionKind,
+    RegionLevel,
+    SubjectStatus,
+    SubjectType,
+)
+from jianguan.core.fields import EncryptedTextField
+from jianguan.core.scope import ScopedQuerySet
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditedModel(models.Model):
+    """Opts a model into automatic before/after change logging (see ``jianguan.core.signals``)."""
+
+    audit_exclude: ClassVar[tuple[str, ...]] = ("updated_at",)
+
+    class Meta:
+        abstract = True
+
+
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
+    pass
+
+
+# --- Where
+
+
+class Region(models.Model):
+    """行政区划: a GB/T 2260 division. The 6-digit code is the key; its prefix gives the subtree."""
+
+    code = models.CharField(_("code"), max_length=6, primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+    short_name = models.CharField(_("short name"), max_length=20)
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=RegionKind.choices)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    edition = models.CharField(_("edition"), max_length=20, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    scope_region_field: ClassVar[str | None] = "code"
+    scope_org_field: ClassVar[str | None] = None
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scope_prefix(self) -> str:
+        """Code prefix shared by this region and every region below it."""
+        if self.level == RegionLevel.PROVINCE:
+            return self.code[:2]
+        if self.level == RegionLevel.CITY:
+            return self.code[:4]
+        return self.code
+
+    @property
+    def full_name(self) -> str:
+        if self.parent_id and self.level == RegionLevel.COUNTY and self.parent is not None:
+            return f"{self.parent.name}{self.name}"
+        return self.name
+
+
+# --- Who
+
+
+class DepartmentKind(models.Model):
+    """部门类别: 市场监管, 生态环境 … with the stable 3-digit code used in catalogue item codes."""
+
+    code = models.CharField(_("code"), max_length=3, primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+    province_name = models.CharField(_("province-level name"), max_length=60)
+    short_name = models.CharField(_("short name"), max_length=20)
+    en_name = models.CharField(_("English name"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department kind")
+        verbose_name_plural = _("department kinds")
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class Organization(AuditedModel, TimeStampedModel):
+    """部门: one department at one region, e.g. 南京市市场监督管理局."""
+
+    code = models.CharField(_("code"), max_length=9, unique=True, help_text=_("Region code + department kind code"))
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.ForeignKey(DepartmentKind, on_delete=models.PROTECT, verbose_name=_("department kind"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"))
+    uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True, null=True, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    scope_region_field: ClassVar[str | None] = "region"
+    scope_org_field: ClassVar[str | None] = "id"
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["region_id", "kind_id"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "kind"], name="core_organization_unique_region_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(AuditedModel):
+    """角色: a named bundle of permissions. ``all_departments`` lifts the own-department restriction."""
+
+    code = models.SlugField(_("code"), max_length=40, primary_key=True)
+    name = models.CharField(_("name"), max_length=50)
+    description = models.TextField(_("description"), blank=True)
+    permissions = models.ManyToManyField(Permission, blank=True, verbose_name=_("permissions"))
+    all_departments = models.BooleanField(_("sees all departments in its region"), default=False)
+    mfa_required = models.BooleanField(_("two-factor login required"), default=False)
+    builtin = models.BooleanField(_("built in"), default=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        permissions = [("manage_role", "Can edit role permissions")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(DjangoUserManager["User"]):
+    def get_queryset(self) -> ScopedQuerySet[User]:
+        return ScopedQuerySet(self.model, using=self._db)
+
+    def visible_to(self, user: Any, action: str = "view") -> ScopedQuerySet[User]:
+        return self.get_queryset().visible_to(user, action)
+
+
+class User(AuditedModel, AbstractUser):
+    """An official, inspector, administrator or machine account, at one department of one region."""
+
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("region"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("department")
+    )
+    roles = models.ManyToManyField(Role, blank=True, verbose_name=_("roles"), related_name="users")
+    phone = EncryptedTextField(_("mobile phone"), blank=True)
+    is_machine = models.BooleanField(_("machine client"), default=False)
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    failed_login_count = models.PositiveIntegerField(_("failed logins"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    audit_exclude: ClassVar[tuple[str, ...]] = (
+        "last_login",
+        "updated_at",
+        "password",
+        "failed_login_count",
+        "locked_until",
+        "password_changed_at",
+    )
+
+    scope_region_field: ClassVar[str | None] = "region"
+    scope_org_field: ClassVar[str | None] = "organization"
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        permissions = [
+            ("unmask_user", "Can see users' personal data unmasked"),
+            ("reset_password_user", "Can reset users' passwords and unlock them"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+class ApiToken(TimeStampedModel):
+    """A scoped API token for a machine client or a user; only a hash of the secret is stored."""
+
+    name = models.CharField(_("name"), max_length=100)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("account"))
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(_("scopes"), default=list, help_text=_("Allowed actions, e.g. view, add, change"))
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("created by")
+    )
+
+    scope_region_field: ClassVar[str | None] = "user__region"
+    scope_org_field: ClassVar[str | None] = "user__organization"
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now and self.user.is_active
+
+
+# --- Master records
+
+
+class IndustryCode(models.Model):
+    """国民经济行业分类 GB/T 4754-2017: sections (letters), divisions (2 digits), groups (3 digits)."""
+
+    code = models.CharField(_("code"), max_length=4, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("industry code")
+        verbose_name_plural = _("industry codes")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Subject(AuditedModel, TimeStampedModel):
+    """监管对象: the golden record of a supervised entity, keyed by its unified social credit code.
+
+    Shared master data: visible to every department inside the viewer's region subtree.
+    """
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    subject_type = models.CharField(_("type"), max_length=12, choices=SubjectType.choices)
+    legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"))
+    industry = models.ForeignKey(
+        IndustryCode, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("industry")
+    )
+    registered_capital = models.DecimalField(
+        _("registered capital (10k CNY)"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    established_on = models.DateField(_("established on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=SubjectStatus.choices, default=SubjectStatus.ACTIVE)
+
+    scope_region_field: ClassVar[str | None] = "region"
+    scope_org_field: ClassVar[str | None] = None
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("supervised entity")
+        verbose_name_plural = _("supervised entities")
+        permissions = [("export_subject", "Can export supervised entities")]
+        indexes = [models.Index(fields=["region", "subject_type"], name="core_subject_region_type")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnforcementOfficer(AuditedModel, TimeStampedModel):
+    """执法人员: a law-enforcement officer with a certificate, at one department of one region."""
+
+    name = models.CharField(_("name"), max_length=50)
+    id_number = EncryptedTextField(_("ID number"))
+    id_number_index = models.CharField(max_length=64, unique=True, editable=False)
+    certificate_no = models.CharField(_("certificate number"), max_length=30, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, verbose_name=_("department"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"))
+    fields = models.JSONField(_("fields of competence"), default=list)
+    phone = EncryptedTextField(_("mobile phone"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    sensitive_fields: ClassVar[tuple[str, ...]] = ("id_number", "phone")
+    scope_region_field: ClassVar[str | None] = "region"
+    scope_org_field: ClassVar[str | None] = "organization"
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("enforcement officer")
+        verbose_name_plural = _("enforcement officers")
+        permissions = [("unmask_enforcementofficer", "Can see officers' personal data unmasked")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def field_labels(self) -> list[str]:
+        labels = dict(CompetenceField.choices)
+        return [str(labels.get(code, code)) for code in self.fields]
+
+
+# --- Mechanisms
+
+
+class AuditEntryQuerySet(ScopedQuerySet["AuditEntry"]):
+    """Append-only: bulk update and delete are refused (the retention prune is the single exception)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("audit entries are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit entries are append-only")
+
+
+class AuditEntry(models.Model):
+    """One hash-chained audit record. Never updated or deleted through the application."""
+
+    seq = models.BigIntegerField(_("sequence"), unique=True)
+    timestamp = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+    actor_name = models.CharField(_("actor"), max_length=150)
+    actor_region = models.CharField(_("actor region"), max_length=6, blank=True)
+    ip = models.CharField(_("from"), max_length=45, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices, db_index=True)
+    event = models.CharField(_("event"), max_length=80, blank=True, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    success = models.BooleanField(_("success"), default=True)
+    request_id = models.CharField(_("request or job id"), max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    algorithm = models.CharField(_("hash algorithm"), max_length=10)
+
+    scope_region_field: ClassVar[str | None] = "actor_region"
+    scope_org_field: ClassVar[str | None] = None
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit entries are append-only")
+
+
+class AuditAnchor(models.Model):
+    """Where the chain resumes after a retention prune: the last pruned entry's sequence and hash."""
+
+    pruned_through_seq = models.BigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    pruned_at = models.DateTimeField(default=timezone.now)
+    pruned_count = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-pruned_through_seq"]
+
+    def __str__(self) -> str:
+        return f"pruned through #{self.pruned_through_seq}"
+
+
+class Job(models.Model):
+    """A long-running piece of work (import, export, verification) with state, progress and a log."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=60)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress_done = models.BigIntegerField(_("done"), default=0)
+    progress_total = models.BigIntegerField(_("total"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    scope_region_field: ClassVar[str | None] = "region"
+    scope_org_field: ClassVar[str | None] = "organization"
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+    @property
+    def percent(self) -> int | None:
+        if not self.progress_total:
+            return None
+        return min(100, int(self.progress_done * 100 / self.progress_total))
+
+
+class OutboxEvent(models.Model):
+    """An event written in the publishing transaction and delivered after commit (at least once)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    topic = models.CharField(max_length=100, db_index=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.id}"
+
+
+class ProcessedEvent(models.Model):
+    """Idempotency record: handler ``handler`` has processed event ``event_id``."""
+
+    event_id = models.UUIDField()
+    handler = models.CharField(max_length=200)
+    processed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "handler"], name="core_processedevent_unique_handler"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} {self.event_id}"

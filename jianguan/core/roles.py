@@ -1,0 +1,165 @@
+"""Built-in roles (角色) and the permissions they carry. The three administrative duties are kept apart:
+the system administrator manages accounts, the security administrator manages roles and tokens, the audit
+administrator reads the audit log; none of them holds another's permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    code: str
+    name: str
+    description: str
+    permissions: tuple[str, ...]
+    all_departments: bool = False
+    mfa_required: bool = False
+
+
+REFERENCE = ("core.view_region", "core.view_organization")
+
+BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
+    RoleDefinition(
+        "system_admin",
+        "系统管理员",
+        "管理部门与用户账号（三员之一）",
+        (
+            *REFERENCE,
+            "core.add_organization",
+            "core.change_organization",
+            "core.view_user",
+            "core.add_user",
+            "core.change_user",
+            "core.reset_password_user",
+            "core.view_role",
+            "core.view_job",
+        ),
+        all_departments=True,
+        mfa_required=True,
+    ),
+    RoleDefinition(
+        "security_admin",
+        "安全管理员",
+        "管理角色权限、数据范围与接口令牌（三员之一）",
+        (
+            *REFERENCE,
+            "core.view_role",
+            "core.change_role",
+            "core.manage_role",
+            "core.view_user",
+            "core.view_apitoken",
+            "core.add_apitoken",
+            "core.change_apitoken",
+        ),
+        all_departments=True,
+        mfa_required=True,
+    ),
+    RoleDefinition(
+        "audit_admin",
+        "审计管理员",
+        "查阅与核验审计日志（三员之一）",
+        (*REFERENCE, "core.view_auditentry", "core.view_user", "core.view_job"),
+        all_departments=True,
+        mfa_required=True,
+    ),
+    RoleDefinition(
+        "dept_admin",
+        "部门管理员",
+        "管理本部门用户",
+        (
+            *REFERENCE,
+            "core.view_user",
+            "core.add_user",
+            "core.change_user",
+            "core.reset_password_user",
+            "core.view_role",
+            "core.view_job",
+        ),
+    ),
+    RoleDefinition(
+        "inspector",
+        "监管/执法人员",
+        "开展检查执法，查看监管对象与本部门执法人员",
+        (*REFERENCE, "core.view_subject", "core.view_enforcementofficer", "core.view_job", "core.add_job"),
+    ),
+    RoleDefinition(
+        "complaint_handler",
+        "投诉举报处理员",
+        "受理、办理投诉举报",
+        (*REFERENCE, "core.view_subject", "core.view_job"),
+    ),
+    RoleDefinition(
+        "data_admin",
+        "数据管理员",
+        "维护监管对象与执法人员等主数据，导出数据",
+        (
+            *REFERENCE,
+            "core.view_subject",
+            "core.add_subject",
+            "core.change_subject",
+            "core.export_subject",
+            "core.view_enforcementofficer",
+            "core.add_enforcementofficer",
+            "core.change_enforcementofficer",
+            "core.unmask_enforcementofficer",
+            "core.view_job",
+            "core.add_job",
+        ),
+        all_departments=True,
+    ),
+    RoleDefinition(
+        "leader",
+        "领导（查看）",
+        "查看本地区各部门数据与统计",
+        (*REFERENCE, "core.view_subject", "core.view_enforcementofficer", "core.view_user", "core.view_job"),
+        all_departments=True,
+    ),
+    RoleDefinition(
+        "api_client",
+        "接口调用方",
+        "其他部门系统通过令牌调用接口",
+        (*REFERENCE, "core.view_subject"),
+    ),
+)
+
+ROLE_LABELS_EN = {
+    "system_admin": _("System administrator"),
+    "security_admin": _("Security administrator"),
+    "audit_admin": _("Audit administrator"),
+    "dept_admin": _("Department administrator"),
+    "inspector": _("Inspector"),
+    "complaint_handler": _("Complaint handler"),
+    "data_admin": _("Data administrator"),
+    "leader": _("Leader (read only)"),
+    "api_client": _("API client"),
+}
+
+
+def _permissions(names: tuple[str, ...]) -> list[Permission]:
+    wanted = {tuple(n.split(".", 1)) for n in names}
+    found = Permission.objects.filter(content_type__app_label__in={a for a, _c in wanted}).select_related(
+        "content_type"
+    )
+    return [p for p in found if (p.content_type.app_label, p.codename) in wanted]
+
+
+def sync_builtin_roles(**kwargs: object) -> None:
+    """Create or refresh the built-in roles; permissions that do not exist yet are picked up on a later run."""
+    from jianguan.core.models import Role
+
+    for definition in BUILTIN_ROLES:
+        role, _created = Role.objects.update_or_create(
+            code=definition.code,
+            defaults={
+                "name": definition.name,
+                "description": definition.description,
+                "all_departments": definition.all_departments,
+                "mfa_required": definition.mfa_required,
+                "builtin": True,
+            },
+        )
+        role.permissions.add(*_permissions(definition.permissions))

@@ -1,0 +1,464 @@
+"""Write side of the kernel: every state change of organisations, users, roles, tokens and master records.
+
+Each service owns its transaction, re-checks the actor's permission and scope after the write (rolling back when the
+result would leave the actor's scope), and leaves its audit trail (automatic diffs plus explicit events).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import string
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from jianguan.core import audit
+from jianguan.core.access import check_in_scope
+from jianguan.core.errors import DomainError, ScopeViolation
+from jianguan.core.fields import blind_index
+from jianguan.core.models import (
+    ApiToken,
+    DepartmentKind,
+    EnforcementOfficer,
+    Organization,
+    Region,
+    Role,
+    Subject,
+    User,
+)
+from jianguan.core.scope import permission_name
+from jianguan.lib import validators as v
+from jianguan.lib.masking import mask_id_number, mask_phone
+
+TOKEN_ACTIONS = ("view", "add", "change", "delete", "export")
+
+
+def _require(actor: Any, perm: str) -> None:
+    if not actor.has_perm(perm):
+        raise PermissionDenied(perm)
+
+
+def _recheck(actor: Any, obj: Any) -> None:
+    if not check_in_scope(actor, obj):
+        raise ScopeViolation("scope.violation", "操作结果超出您的数据范围，已撤销。")
+
+
+def _check_target_in_scope(actor: Any, region: Region, organization: Organization | None) -> None:
+    """The region/department a record is being placed in must lie inside the actor's scope."""
+    prefix = actor.region.scope_prefix if actor.region_id else None
+    if prefix is None or not region.code.startswith(prefix):
+        raise ScopeViolation("scope.region", "所选地区超出您的数据范围。")
+    if organization is not None:
+        if not organization.region_id.startswith(prefix):
+            raise ScopeViolation("scope.region", "所选部门超出您的数据范围。")
+        from jianguan.core.scope import user_sees_all_departments
+
+        if not user_sees_all_departments(actor) and organization.pk != actor.organization_id:
+            raise ScopeViolation("scope.department", "只能在本部门内操作。")
+
+
+# --- Organisations
+
+
+def organization_name(region: Region, kind: DepartmentKind) -> str:
+    if region.level == "province":
+        return kind.province_name
+    return f"{region.full_name}{kind.name}"
+
+
+@transaction.atomic
+def create_organization(
+    *, actor: Any, region: Region, kind: DepartmentKind, name: str = "", uscc: str | None = None
+) -> Organization:
+    """Create a department at ``region``; its code is region code + kind code."""
+    _require(actor, "core.add_organization")
+    _check_target_in_scope(actor, region, None)
+    if uscc:
+        uscc = v.validate_uscc(uscc)
+    if Organization.objects.filter(region=region, kind=kind).exists():
+        raise DomainError("organization.exists", f"{region.name}已有{kind.short_name}部门。")
+    org = Organization.objects.create(
+        code=f"{region.code}{kind.code}",
+        name=name or organization_name(region, kind),
+        kind=kind,
+        region=region,
+        uscc=uscc or None,
+    )
+    _recheck_org(actor, org)
+    return org
+
+
+def _recheck_org(actor: Any, org: Organization) -> None:
+    prefix = actor.region.scope_prefix if actor.region_id else None
+    if prefix is None or not org.region_id.startswith(prefix):
+        raise ScopeViolation("scope.violation", "操作结果超出您的数据范围，已撤销。")
+
+
+@transaction.atomic
+def update_organization(org: Organization, *, actor: Any, name: str, uscc: str | None, active: bool) -> Organization:
+    _require(actor, "core.change_organization")
+    if uscc:
+        uscc = v.validate_uscc(uscc)
+    org.name = name
+    org.uscc = uscc or None
+    org.active = active
+    org.save()
+    _recheck_org(actor, org)
+    return org
+
+
+# --- Users
+
+
+def generate_password(length: int = 14) -> str:
+    """A random password that satisfies the complexity policy."""
+    alphabet = string.ascii_letters + string.digits + "!@#$%^&*-_"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if (
+            any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+            and any(c.isdigit() for c in candidate)
+            and any(c in "!@#$%^&*-_" for c in candidate)
+        ):
+            return candidate
+
+
+def _check_role_assignment(actor: Any, roles: Iterable[Role]) -> None:
+    """Administrator roles (those needing a second factor) are granted only by the security administrator."""
+    for role in roles:
+        if role.mfa_required and not actor.has_perm("core.manage_role"):
+            raise DomainError("role.forbidden", f"您无权授予“{role.name}”角色（需安全管理员授权）。")
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: Any,
+    username: str,
+    full_name: str,
+    region: Region,
+    organization: Organization,
+    roles: Iterable[Role] = (),
+    phone: str = "",
+    password: str | None = None,
+    is_machine: bool = False,
+) -> tuple[User, str]:
+    """Create an account at a department; returns the user and the initial password (to be changed at first login)."""
+    _require(actor, "core.add_user")
+    roles = list(roles)
+    _check_target_in_scope(actor, region, organization)
+    _check_role_assignment(actor, roles)
+    if organization.region_id != region.code:
+        raise DomainError(
+            "user.region_mismatch",
+            "用户所属地区必须与所属部门的地区一致。",
+            fields={"organization": ["部门不属于所选地区。"]},
+        )
+    if User.objects.filter(username=username).exists():
+        raise DomainError("user.exists", f"用户名“{username}”已被使用。", fields={"username": ["用户名已被使用。"]})
+    if phone:
+        phone = v.validate_mobile(phone)
+    user = User(
+        username=username,
+        full_name=full_name,
+        region=region,
+        organization=organization,
+        phone=phone,
+        is_machine=is_machine,
+    )
+    initial = password or generate_password()
+    if password:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise DomainError(
+                "user.weak_password", "；".join(exc.messages), fields={"password": exc.messages}
+            ) from None
+    user.set_password(initial)
+    user.password_changed_at = None  # must change at first login
+    user.save()
+    if roles:
+        user.roles.set(roles)
+    _recheck(actor, user)
+    return user, initial
+
+
+@transaction.atomic
+def update_user(
+    user: User,
+    *,
+    actor: Any,
+    full_name: str,
+    organization: Organization,
+    roles: Iterable[Role],
+    phone: str,
+    is_active: bool,
+) -> User:
+    _require(actor, "core.change_user")
+    roles = list(roles)
+    _check_target_in_scope(actor, organization.region, organization)
+    current = set(user.roles.all())
+    _check_role_assignment(actor, set(roles) ^ current)
+    if user.pk == actor.pk and not is_active:
+        raise DomainError("user.self_disable", "不能停用自己的账号。")
+    user.full_name = full_name
+    user.organization = organization
+    user.region = organization.region
+    user.phone = v.validate_mobile(phone) if phone else ""
+    user.is_active = is_active
+    user.save()
+    user.roles.set(roles)
+    _recheck(actor, user)
+    return user
+
+
+@transaction.atomic
+def reset_password(user: User, *, actor: Any) -> str:
+    """Set a one-time password, unlock the account, and force a change at next login."""
+    _require(actor, "core.reset_password_user")
+    _recheck(actor, user)
+    temporary = generate_password()
+    user.set_password(temporary)
+    user.password_changed_at = None
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.save()
+    audit.record_event("core.user.password_reset", target=user)
+    return temporary
+
+
+@transaction.atomic
+def change_own_password(user: User, *, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise DomainError("password.wrong", "原密码不正确。", fields={"old_password": ["原密码不正确。"]})
+    if old_password == new_password:
+        raise DomainError(
+            "password.same", "新密码不能与原密码相同。", fields={"new_password": ["新密码不能与原密码相同。"]}
+        )
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise DomainError("password.weak", "；".join(exc.messages), fields={"new_password": exc.messages}) from None
+    user.set_password(new_password)
+    user.password_changed_at = timezone.now()
+    user.save()
+    audit.record_event("core.user.password_changed", target=user)
+
+
+def register_login_failure(user: User) -> bool:
+    """Count a failed password; lock the account after LOGIN_MAX_FAILURES. Returns True when now locked."""
+    with transaction.atomic():
+        fresh = User.objects.select_for_update().get(pk=user.pk)
+        fresh.failed_login_count += 1
+        locked = fresh.failed_login_count >= settings.LOGIN_MAX_FAILURES
+        if locked:
+            fresh.locked_until = timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+            fresh.failed_login_count = 0
+        fresh.save(update_fields=["failed_login_count", "locked_until"])
+        if locked:
+            audit.record_event(
+                "core.user.locked", target=fresh, success=False, details={"minutes": settings.LOGIN_LOCKOUT_MINUTES}
+            )
+    return locked
+
+
+def is_locked(user: User, now: dt.datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or timezone.now())
+
+
+def register_login_success(user: User) -> None:
+    if user.failed_login_count or user.locked_until:
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+
+
+# --- Roles
+
+
+@transaction.atomic
+def update_role(role: Role, *, actor: Any, permissions: Iterable[Permission], all_departments: bool) -> Role:
+    """Change what a role may do (security administrator only)."""
+    _require(actor, "core.manage_role")
+    role.all_departments = all_departments
+    role.save()
+    role.permissions.set(list(permissions))
+    return role
+
+
+# --- API tokens
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_token(*, actor: Any, user: User, name: str, scopes: Iterable[str], days: int) -> tuple[ApiToken, str]:
+    """Issue a token for ``user`` limited to ``scopes``; the secret is shown once and only its hash is kept."""
+    _require(actor, "core.add_apitoken")
+    _recheck(actor, user)
+    scopes = sorted(set(scopes))
+    unknown = [s for s in scopes if s not in TOKEN_ACTIONS]
+    if unknown or not scopes:
+        raise DomainError(
+            "token.scopes", "令牌权限范围无效。", fields={"scopes": ["请选择 view/add/change/delete/export。"]}
+        )
+    if not 1 <= days <= 366:
+        raise DomainError(
+            "token.days", "有效期必须在 1 到 366 天之间。", fields={"days": ["有效期必须在 1 到 366 天之间。"]}
+        )
+    prefix = secrets.token_hex(4)
+    secret = f"jg_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        name=name,
+        user=user,
+        prefix=prefix,
+        secret_hash=_hash_secret(secret),
+        scopes=scopes,
+        expires_at=timezone.now() + dt.timedelta(days=days),
+        created_by=actor,
+    )
+    audit.record_event(
+        "core.api_token.issued", target=token, details={"user": user.username, "scopes": scopes, "days": days}
+    )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(token: ApiToken, *, actor: Any) -> ApiToken:
+    _require(actor, "core.change_apitoken")
+    if token.revoked_at is None:
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        token.refresh_from_db()
+        audit.record_event("core.api_token.revoked", target=token)
+    return token
+
+
+def authenticate_token(secret: str) -> ApiToken | None:
+    """The usable token with this secret, or None (wrong, expired, revoked, or account disabled)."""
+    parts = secret.split("_")
+    if len(parts) < 3 or parts[0] != "jg":
+        return None
+    token = ApiToken.objects.select_related("user", "user__region").filter(prefix=parts[1]).first()
+    if token is None or not secrets.compare_digest(token.secret_hash, _hash_secret(secret)):
+        return None
+    if not token.is_usable():
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+# --- Master records
+
+
+def _clean_subject_fields(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    if data.get("uscc"):
+        try:
+            data["uscc"] = v.validate_uscc(data["uscc"])
+        except v.ValidationFailure as exc:
+            errors["uscc"] = [exc.message]
+    if errors:
+        raise DomainError("validation", "；".join(m for ms in errors.values() for m in ms), fields=errors)
+    return data
+
+
+@transaction.atomic
+def create_subject(*, actor: Any, **data: Any) -> Subject:
+    """Register a supervised entity (normally filled by the data centre through this service)."""
+    _require(actor, permission_name(Subject, "add"))
+    data = _clean_subject_fields(data)
+    _check_target_in_scope(actor, data["region"], None)
+    if data.get("uscc") and Subject.objects.filter(uscc=data["uscc"]).exists():
+        raise DomainError(
+            "subject.exists", "该统一社会信用代码已登记。", fields={"uscc": ["该统一社会信用代码已登记。"]}
+        )
+    subject = Subject.objects.create(**data)
+    _recheck(actor, subject)
+    return subject
+
+
+@transaction.atomic
+def update_subject(subject: Subject, *, actor: Any, **data: Any) -> Subject:
+    _require(actor, permission_name(Subject, "change"))
+    data = _clean_subject_fields(data)
+    for key, value in data.items():
+        setattr(subject, key, value)
+    subject.save()
+    _recheck(actor, subject)
+    return subject
+
+
+def _clean_officer_fields(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    for name, check in (("id_number", v.validate_id_number), ("phone", v.validate_mobile)):
+        if data.get(name):
+            try:
+                data[name] = check(data[name])
+            except v.ValidationFailure as exc:
+                errors[name] = [exc.message]
+    if errors:
+        raise DomainError("validation", "；".join(m for ms in errors.values() for m in ms), fields=errors)
+    return data
+
+
+@transaction.atomic
+def create_officer(*, actor: Any, **data: Any) -> EnforcementOfficer:
+    """Register a law-enforcement officer; the ID number is stored encrypted with a blind index."""
+    _require(actor, permission_name(EnforcementOfficer, "add"))
+    data = _clean_officer_fields(data)
+    organization: Organization = data["organization"]
+    data["region"] = organization.region
+    _check_target_in_scope(actor, organization.region, organization)
+    index = blind_index(data["id_number"])
+    if EnforcementOfficer.objects.filter(id_number_index=index).exists():
+        raise DomainError("officer.exists", "该身份证号码的执法人员已登记。", fields={"id_number": ["已登记。"]})
+    officer = EnforcementOfficer(id_number_index=index, **data)
+    officer.save()
+    _recheck(actor, officer)
+    return officer
+
+
+@transaction.atomic
+def update_officer(officer: EnforcementOfficer, *, actor: Any, **data: Any) -> EnforcementOfficer:
+    _require(actor, permission_name(EnforcementOfficer, "change"))
+    data = _clean_officer_fields(data)
+    if "organization" in data:
+        data["region"] = data["organization"].region
+        _check_target_in_scope(actor, data["region"], data["organization"])
+    if "id_number" in data:
+        data["id_number_index"] = blind_index(data["id_number"])
+    for key, value in data.items():
+        setattr(officer, key, value)
+    officer.save()
+    _recheck(actor, officer)
+    return officer
+
+
+def officer_masked(officer: EnforcementOfficer) -> dict[str, str]:
+    return {"id_number": mask_id_number(officer.id_number), "phone": mask_phone(officer.phone)}
+
+
+@transaction.atomic
+def unmask_officer(officer: EnforcementOfficer, *, actor: Any, reason: str) -> dict[str, str]:
+    """Reveal an officer's personal data: needs the unmask permission and a reason, and is audited as a read."""
+    _require(actor, permission_name(EnforcementOfficer, "unmask"))
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("unmask.reason_required", "查看明文必须填写事由。", fields={"reason": ["请填写查看事由。"]})
+    audit.record_read("core.enforcement_officer.unmasked", target=officer, fields=["id_number", "phone"], reason=reason)
+    return {"id_number": officer.id_number, "phone": officer.phone}
+
+
+def find_officer_by_id_number(id_number: str) -> EnforcementOfficer | None:
+    return EnforcementOfficer.objects.filter(id_number_index=blind_index(v.validate_id_number(id_number))).first()

@@ -1,0 +1,22 @@
+"""Celery tasks of the kernel: thin wrappers over services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from jianguan.core import events, jobs
+
+
+@shared_task(name="jianguan.core.tasks.run_job", acks_late=True)
+def run_job(job_id: str) -> str:
+    return jobs.run_job(job_id)
+
+
+@shared_task(name="jianguan.core.tasks.deliver_event", acks_late=True)
+def deliver_event(event_id: str) -> int:
+    return events.deliver(event_id)
+
+
+@shared_task(name="jianguan.core.tasks.deliver_outbox")
+def deliver_outbox() -> int:
+    return events.deliver_pending()

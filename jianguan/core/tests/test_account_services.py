@@ -1,0 +1,160 @@
+"""Account services: creation within scope, role separation, passwords, lockout, tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.test import RequestFactory
+from django.utils import timezone
+
+from jianguan.core import login as login_service
+from jianguan.core import services
+from jianguan.core.errors import DomainError, ScopeViolation
+from jianguan.core.models import AuditEntry, Region, Role, User
+from jianguan.core.passwords import password_expired
+from jianguan.core.testing.personas import make_org, make_user
+
+
+def test_it_creates_a_user_inside_the_actors_scope(province_admin) -> None:
+    org = make_org("320106")
+    user, initial = services.create_user(
+        actor=province_admin,
+        username="new_inspector",
+        full_name="新检查员",
+        region=org.region,
+        organization=org,
+        roles=[Role.objects.get(code="inspector")],
+        phone="+86 139-1234-5678",
+    )
+    assert user.check_password(initial)
+    assert user.phone == "13912345678"
+    assert password_expired(user)  # must change at first login
+    assert AuditEntry.objects.filter(object_type="core.user", object_id=str(user.pk), action="create").exists()
+
+
+def test_a_department_admin_cannot_create_users_elsewhere(nanjing_officer) -> None:
+    other = make_org("320508")
+    with pytest.raises(ScopeViolation):
+        services.create_user(
+            actor=nanjing_officer, username="x", full_name="x", region=other.region, organization=other
+        )
+
+
+def test_a_department_admin_cannot_grant_administrator_roles(nanjing_officer) -> None:
+    org = nanjing_officer.organization
+    with pytest.raises(DomainError) as excinfo:
+        services.create_user(
+            actor=nanjing_officer,
+            username="x",
+            full_name="x",
+            region=org.region,
+            organization=org,
+            roles=[Role.objects.get(code="audit_admin")],
+        )
+    assert excinfo.value.code == "role.forbidden"
+
+
+def test_users_without_the_permission_are_refused(gulou_inspector) -> None:
+    org = gulou_inspector.organization
+    with pytest.raises(PermissionDenied):
+        services.create_user(actor=gulou_inspector, username="x", full_name="x", region=org.region, organization=org)
+
+
+def test_a_weak_password_is_refused_in_chinese(province_admin) -> None:
+    user = make_user("pw_user", "320106")
+    with pytest.raises(DomainError) as excinfo:
+        services.change_own_password(user, old_password="Jg-test-Passw0rd", new_password="abcdefghij")
+    assert excinfo.value.code == "password.weak"
+    assert "密码" in excinfo.value.message
+
+
+def test_a_strong_password_change_resets_the_age(db) -> None:
+    user = make_user("pw_user", "320106")
+    services.change_own_password(user, old_password="Jg-test-Passw0rd", new_password="Xy7!long-enough")
+    user.refresh_from_db()
+    assert user.check_password("Xy7!long-enough")
+    assert not password_expired(user)
+
+
+def test_passwords_expire_after_the_maximum_age(db, settings) -> None:
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    user = make_user("old_pw", "320106")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=91)):
+        assert password_expired(user)
+
+
+def _request():
+    request = RequestFactory().post("/accounts/login/")
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request.session = SessionStore()
+    request.user = None
+    return request
+
+
+def test_the_account_locks_after_repeated_failures(db, settings) -> None:
+    settings.LOGIN_MAX_FAILURES = 3
+    make_user("locky", "320106")
+    for _ in range(2):
+        assert login_service.attempt_login(_request(), "locky", "wrong").error == "用户名或密码错误。"
+    outcome = login_service.attempt_login(_request(), "locky", "wrong")
+    assert "锁定" in outcome.error
+    # Even the right password is refused while locked.
+    assert not login_service.attempt_login(_request(), "locky", "Jg-test-Passw0rd").ok
+    assert AuditEntry.objects.filter(event="core.user.locked").exists()
+    assert AuditEntry.objects.filter(action="login_failed", object_repr="locky").count() == 4
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES + 1)):
+        assert login_service.attempt_login(_request(), "locky", "Jg-test-Passw0rd").ok
+
+
+def test_a_successful_login_is_audited_and_administrators_need_a_second_factor(db) -> None:
+    make_user("admin_x", "320000", roles=["system_admin"])
+    outcome = login_service.attempt_login(_request(), "admin_x", "Jg-test-Passw0rd")
+    assert outcome.ok
+    assert outcome.next_step == "otp_enrol"
+    assert AuditEntry.objects.filter(action="login", object_repr__contains="admin_x").exists()
+
+
+def test_reset_password_unlocks_and_forces_a_change(province_admin) -> None:
+    user = make_user("forgetful", "320106")
+    User.objects.filter(pk=user.pk).update(locked_until=timezone.now() + dt.timedelta(hours=1))
+    user.refresh_from_db()
+    temporary = services.reset_password(user, actor=province_admin)
+    user.refresh_from_db()
+    assert user.check_password(temporary)
+    assert user.locked_until is None
+    assert password_expired(user)
+
+
+def test_tokens_are_scoped_expire_and_can_be_revoked(security_admin) -> None:
+    client_user = make_user("machine", "320100", roles=["api_client"], is_machine=True)
+    token, secret = services.issue_token(
+        actor=security_admin, user=client_user, name="12345 platform", scopes=["view"], days=30
+    )
+    assert services.authenticate_token(secret) == token
+    assert services.authenticate_token(secret + "x") is None
+    with time_machine.travel(timezone.now() + dt.timedelta(days=31)):
+        assert services.authenticate_token(secret) is None
+    services.revoke_token(token, actor=security_admin)
+    assert services.authenticate_token(secret) is None
+    assert token.secret_hash != secret and secret not in str(AuditEntry.objects.values_list("details", flat=True))
+
+
+def test_a_machine_account_cannot_log_in_with_a_password(db) -> None:
+    make_user("machine2", "320100", roles=["api_client"], is_machine=True)
+    assert not login_service.attempt_login(_request(), "machine2", "Jg-test-Passw0rd").ok
+
+
+@pytest.mark.django_db
+def test_the_shipped_region_edition_is_complete() -> None:
+    assert Region.objects.filter(level="province").count() == 1
+    assert Region.objects.filter(level="city").count() == 13
+    assert Region.objects.filter(level="county").count() == 95
+    assert Region.objects.filter(kind="district").count() == 55
+    assert Region.objects.filter(kind="county_city").count() == 21
+    assert Region.objects.filter(kind="county").count() == 19
+    assert not Region.objects.filter(code__regex=r"^32\d\d7\d$").exists()  # no development-zone codes
+    assert Region.objects.get(code="320613").name == "崇川区"

@@ -1,0 +1,161 @@
+"""The audit log: append-only, hash-chained, verifiable, pruned by retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
+
+from jianguan.core import audit
+from jianguan.core.models import AuditAnchor, AuditEntry
+from jianguan.core.testing.personas import make_org
+
+
+def _raw(sql: str, params: list[object]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.mark.django_db
+def test_it_records_a_diff_for_every_create_update_and_delete() -> None:
+    with audit.audit_context(actor_name="system:test"):
+        org = make_org("320106", "002")
+        org.name = "改名后的部门"
+        org.save()
+        pk = org.pk
+        org.delete()
+    entries = list(AuditEntry.objects.filter(object_type="core.organization", object_id=str(pk)).order_by("seq"))
+    assert [e.action for e in entries] == ["create", "update", "delete"]
+    assert entries[1].before == {"name": "南京市鼓楼区生态环境局"}
+    assert entries[1].after == {"name": "改名后的部门"}
+    assert all(e.actor_name == "system:test" for e in entries)
+
+
+@pytest.mark.django_db
+def test_it_never_writes_personal_data_in_clear_into_the_diff(nanjing_officer) -> None:
+    from jianguan.core.testing.personas import make_officer
+
+    officer = make_officer(nanjing_officer.organization, phone="13912345678")
+    entry = AuditEntry.objects.filter(object_type="core.enforcementofficer", object_id=str(officer.pk)).get()
+    text = str(entry.after)
+    assert "13912345678" not in text
+    assert officer.id_number not in text
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_update_or_delete_entries() -> None:
+    entry = audit.record_event("test.event")
+    entry.reason = "tampered"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.filter(pk=entry.pk).update(reason="x")
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_it_verifies_an_intact_chain() -> None:
+    for i in range(5):
+        audit.record_event("test.event", details={"i": i})
+    result = audit.verify_chain()
+    assert result.ok
+    assert result.checked == AuditEntry.objects.count()
+
+
+@pytest.mark.django_db
+def test_it_names_the_first_entry_altered_directly_in_the_database() -> None:
+    entries = [audit.record_event("test.event", details={"i": i}) for i in range(6)]
+    _raw("UPDATE core_auditentry SET details = %s WHERE seq = %s", ['{"i": 99}', entries[3].seq])
+    result = audit.verify_chain()
+    assert not result.ok
+    assert result.seq == entries[3].seq
+    assert "altered" in result.problem
+
+
+@pytest.mark.django_db
+def test_it_names_a_missing_entry() -> None:
+    entries = [audit.record_event("test.event", details={"i": i}) for i in range(4)]
+    _raw("DELETE FROM core_auditentry WHERE seq = %s", [entries[2].seq])
+    result = audit.verify_chain()
+    assert not result.ok
+    assert result.seq == entries[2].seq
+    assert "missing" in result.problem
+
+
+@pytest.mark.django_db
+def test_it_detects_a_recomputed_hash_that_breaks_the_link() -> None:
+    entries = [audit.record_event("test.event", details={"i": i}) for i in range(3)]
+    _raw("UPDATE core_auditentry SET hash = %s WHERE seq = %s", ["f" * 64, entries[1].seq])
+    result = audit.verify_chain()
+    assert not result.ok
+    assert result.seq == entries[1].seq
+
+
+@pytest.mark.django_db
+def test_the_verify_command_exits_non_zero_on_tampering(capsys) -> None:
+    entries = [audit.record_event("test.event", details={"i": i}) for i in range(3)]
+    call_command("audit", "verify")
+    assert "audit chain OK" in capsys.readouterr().out
+    _raw("UPDATE core_auditentry SET actor_name = %s WHERE seq = %s", ["mallory", entries[0].seq])
+    with pytest.raises(CommandError) as excinfo:
+        call_command("audit", "verify")
+    assert excinfo.value.returncode == 1
+    assert f"entry #{entries[0].seq} was altered" in str(excinfo.value)
+
+
+@pytest.mark.django_db
+def test_it_records_the_hash_algorithm_per_entry() -> None:
+    import hashlib
+
+    entry = audit.record_event("test.event")
+    expected = "sm3" if "sm3" in hashlib.algorithms_available else "sha256"
+    assert entry.algorithm == expected
+
+
+@pytest.mark.django_db
+def test_prune_keeps_the_chain_verifiable(settings) -> None:
+    settings.AUDIT_RETENTION_DAYS = 180
+    old = [audit.record_event("test.old", details={"i": i}) for i in range(3)]
+    long_ago = timezone.now() - dt.timedelta(days=200)
+    for entry in old:
+        _raw("UPDATE core_auditentry SET timestamp = %s WHERE seq = %s", [long_ago, entry.seq])
+    # Re-hash the back-dated entries as if they had been written then (the test only moves them in time).
+    from jianguan.lib.crypto import digest
+
+    prev = audit.GENESIS_HASH
+    for entry in AuditEntry.objects.order_by("seq"):
+        entry.prev_hash = prev
+        new_hash = digest(entry.algorithm, audit.canonical_payload(entry))
+        _raw("UPDATE core_auditentry SET prev_hash = %s, hash = %s WHERE seq = %s", [prev, new_hash, entry.seq])
+        prev = new_hash
+    keep = audit.record_event("test.new")
+    assert audit.verify_chain().ok
+    pruned = audit.prune_expired()
+    assert pruned == AuditAnchor.objects.get().pruned_count
+    assert not AuditEntry.objects.filter(seq__lte=old[-1].seq).exists()
+    assert AuditEntry.objects.filter(seq=keep.seq).exists()
+    assert AuditEntry.objects.filter(event="core.audit.pruned").exists()
+    assert audit.verify_chain().ok
+
+
+def test_retention_below_180_days_is_refused(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "jianguan.cli", "check"],
+        env={"PATH": "/usr/bin:/bin", "JIANGUAN_AUDIT_RETENTION_DAYS": "30", "JIANGUAN_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "JIANGUAN_AUDIT_RETENTION_DAYS=30: must be at least 180" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,3 @@
+"""Tests for :mod:`jianguan.lib` (pure functions, no database)."""
+
+from __future__ import annotations

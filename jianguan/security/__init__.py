@@ -1,0 +1,1 @@
+"""安全管理: organisation, user, role and token administration, and the audit browser."""
