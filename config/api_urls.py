@@ -1,3 +1,28 @@
+"""``/api/``: version 1 of the REST API plus its OpenAPI 3 schema and documentation pages.
+
+Everything is in the ``api`` namespace: ``api:core-subject-list``, ``api:security-token-detail``, ``api:schema``,
+``api:docs``, ``api:redoc``. Each app contributes its ``api/urls.py``.
+"""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from jianguan.core.api import urls as core_api_urls
+from jianguan.core.api.views import RedocView, SwaggerView
+from jianguan.security.api import urls as security_api_urls
+
+app_name = "api"
+
+v1_patterns = [
+    *core_api_urls.urlpatterns,
+    *security_api_urls.urlpatterns,
+]
+
+urlpatterns = [
+    path("v1/", include(v1_patterns)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SwaggerView.as_view(), name="docs"),
+    path("redoc/", RedocView.as_view(), name="redoc"),
+]

@@ -75,6 +75,10 @@ CSRF_TRUSTED_ORIGINS = env_list("JIANGUAN_CSRF_TRUSTED_ORIGINS", "")
 FIELD_ENCRYPTION_KEYS = env("JIANGUAN_FIELD_KEYS")
 if not FIELD_ENCRYPTION_KEYS and env_bool("JIANGUAN_PRODUCTION", False):
     raise ImproperlyConfigured("JIANGUAN_FIELD_KEYS is required when JIANGUAN_PRODUCTION=True")
+if FIELD_ENCRYPTION_KEYS:
+    from jianguan.core.crypto import parse_keys
+
+    parse_keys(FIELD_ENCRYPTION_KEYS)  # fail fast on a malformed key list
 FIELD_ENCRYPTION_ALGORITHM = env("JIANGUAN_FIELD_CIPHER", "auto")
 if FIELD_ENCRYPTION_ALGORITHM not in ("auto", "sm4-gcm", "aes-256-gcm"):
     raise ImproperlyConfigured("JIANGUAN_FIELD_CIPHER must be auto, sm4-gcm or aes-256-gcm")
@@ -103,7 +107,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "jianguan.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "jianguan.core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -231,6 +235,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; collectstatic fills it for gunicorn
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
@@ -258,6 +263,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
 }
 
 # --- Celery

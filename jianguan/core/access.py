@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
@@ -25,7 +25,7 @@ def get_object_for(user: Any, model: type[_M], pk: Any, action: str = "view") ->
         raise TypeError(f"{model.__name__} has no scoped manager")
     try:
         obj = queryset.in_scope_of(user).get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError):  # type: ignore[attr-defined]
         raise Http404 from None
     if not user.has_perm(permission_name(model, "view")):
         raise Http404

@@ -17,9 +17,11 @@ class CoreConfig(AppConfig):
         signals.connect()
         from django.db.models.signals import post_migrate
 
+        from jianguan.core import reference
         from jianguan.core.roles import sync_builtin_roles
 
         post_migrate.connect(sync_builtin_roles, dispatch_uid="jianguan_sync_roles")
+        post_migrate.connect(reference.ensure_loaded, sender=self, dispatch_uid="jianguan_reference_data")
 
         from jianguan.core import job_kinds
 

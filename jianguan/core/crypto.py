@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from jianguan.lib.crypto import FieldCipher
 
 
-def _parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
+def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
     keys: dict[str, bytes] = {}
     active = ""
     for part in spec.split(","):
@@ -35,7 +35,7 @@ def field_cipher() -> FieldCipher:
     """The cipher for personal data at rest (SM4-GCM where OpenSSL offers it, else AES-256-GCM)."""
     spec = settings.FIELD_ENCRYPTION_KEYS
     if spec:
-        keys, active = _parse_keys(spec)
+        keys, active = parse_keys(spec)
     else:
         # Embedded mode: a key derived from SECRET_KEY so the demo works with no configuration.
         derived = hashlib.sha256(b"jianguan-field-key:" + settings.SECRET_KEY.encode()).digest()

@@ -15,16 +15,16 @@ def _region_prefix(queryset: QuerySet, name: str, value: str) -> QuerySet:  # ty
     if not code:
         return queryset
     prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
-    return queryset.filter(**{f"{name}__startswith": prefix})
+    return queryset.filter(**{f"{name}__code__startswith": prefix})
 
 
 class SubjectFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="关键词")
     uscc = django_filters.CharFilter(field_name="uscc", lookup_expr="exact", label="统一社会信用代码")
-    region = django_filters.CharFilter(field_name="region_id", method=_region_prefix, label="地区代码")
+    region = django_filters.CharFilter(field_name="region", method=_region_prefix, label="地区代码")
     subject_type = django_filters.ChoiceFilter(choices=SubjectType.choices, label="类型")
     status = django_filters.ChoiceFilter(choices=SubjectStatus.choices, label="状态")
-    industry = django_filters.CharFilter(field_name="industry_id", lookup_expr="startswith", label="行业代码")
+    industry = django_filters.CharFilter(field_name="industry__code", lookup_expr="startswith", label="行业代码")
 
     class Meta:
         model = Subject
@@ -39,7 +39,7 @@ class SubjectFilterSet(django_filters.FilterSet):
 
 class EnforcementOfficerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="姓名或证号")
-    region = django_filters.CharFilter(field_name="region_id", method=_region_prefix, label="地区代码")
+    region = django_filters.CharFilter(field_name="region", method=_region_prefix, label="地区代码")
     organization = django_filters.NumberFilter(field_name="organization_id", label="部门")
     organization_code = django_filters.CharFilter(field_name="organization__code", label="部门代码")
     active = django_filters.BooleanFilter(label="在岗")
@@ -57,7 +57,7 @@ class EnforcementOfficerFilterSet(django_filters.FilterSet):
 
 class OrganizationFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="contains", label="名称")
-    region = django_filters.CharFilter(field_name="region_id", method=_region_prefix, label="地区代码")
+    region = django_filters.CharFilter(field_name="region", method=_region_prefix, label="地区代码")
     kind = django_filters.CharFilter(field_name="kind_id", label="部门类别代码")
 
     class Meta:
@@ -67,7 +67,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
 
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="用户名或姓名")
-    region = django_filters.CharFilter(field_name="region_id", method=_region_prefix, label="地区代码")
+    region = django_filters.CharFilter(field_name="region", method=_region_prefix, label="地区代码")
     organization = django_filters.NumberFilter(field_name="organization_id", label="部门")
     role = django_filters.CharFilter(field_name="roles__code", label="角色")
     is_active = django_filters.BooleanFilter(label="启用")

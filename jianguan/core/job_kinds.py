@@ -26,4 +26,6 @@ def verify_audit_chain(params: dict[str, Any], reporter: JobReporter) -> dict[st
 
 
 def register() -> None:
-    register_job("audit.verify", verify_audit_chain, label=str(_("Verify the audit chain")))
+    register_job(
+        "audit.verify", verify_audit_chain, label=_("Verify the audit chain"), permission="core.view_auditentry"
+    )

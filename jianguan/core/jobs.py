@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -43,16 +44,21 @@ class JobReporter:
 
 
 Runner = Callable[[dict[str, Any], JobReporter], dict[str, Any]]
-_runners: dict[str, tuple[Runner, str]] = {}
+_runners: dict[str, tuple[Runner, Any, str]] = {}
 
 
-def register_job(kind: str, runner: Runner, *, label: str) -> None:
-    """Make ``kind`` runnable. ``runner(params, reporter)`` returns a JSON result."""
-    _runners[kind] = (runner, label)
+def register_job(kind: str, runner: Runner, *, label: Any, permission: str = "core.add_job") -> None:
+    """Make ``kind`` runnable by holders of ``permission``. ``runner(params, reporter)`` returns a JSON result."""
+    _runners[kind] = (runner, label, permission)
 
 
-def job_kinds() -> dict[str, str]:
-    return {kind: label for kind, (_r, label) in _runners.items()}
+def job_kinds(user: Any = None) -> dict[str, Any]:
+    """Kinds and labels; with ``user``, only the kinds that user may start."""
+    return {
+        kind: label
+        for kind, (_r, label, perm) in _runners.items()
+        if user is None or user.has_perm(perm)
+    }
 
 
 def start_job(kind: str, *, actor: Any, params: dict[str, Any] | None = None) -> Any:
@@ -61,6 +67,9 @@ def start_job(kind: str, *, actor: Any, params: dict[str, Any] | None = None) ->
 
     if kind not in _runners:
         raise DomainError("job.unknown_kind", f"未知的任务类型：{kind}")
+    permission = _runners[kind][2]
+    if getattr(actor, "pk", None) is not None and not actor.has_perm(permission):
+        raise PermissionDenied(permission)
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind,
@@ -90,7 +99,7 @@ def run_job(job_id: str) -> str:
     if claimed != 1:
         return "skipped"
     job = Job.objects.get(pk=job_id)
-    runner, _label = _runners[job.kind]
+    runner, _label, _perm = _runners[job.kind]
     reporter = JobReporter(job_id)
     actor_name = f"job:{job.kind}"
     if job.created_by is not None:

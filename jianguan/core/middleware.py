@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.urls import reverse
 
 from jianguan.core import audit
@@ -71,3 +72,13 @@ def mfa_required(user: Any) -> bool:
         roles = list(user.roles.values_list("code", "mfa_required"))
         user._mfa_roles_cache = roles
     return any(flag or code in settings.MFA_REQUIRED_ROLES for code, flag in roles)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Simplified Chinese first: pages ignore the browser's Accept-Language and follow only the user's explicit
+    choice (the language cookie); the API still honours Accept-Language for its error messages."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)

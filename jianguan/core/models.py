@@ -348,6 +348,13 @@ class AuditEntryQuerySet(ScopedQuerySet["AuditEntry"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit entries are append-only")
 
+    def in_scope_of(self, user: Any) -> ScopedQuerySet[AuditEntry]:
+        """Province-level readers see every entry, including system and anonymous ones (no actor region)."""
+        region = getattr(user, "region", None)
+        if region is not None and region.level == RegionLevel.PROVINCE and user.is_authenticated:
+            return self.all()
+        return super().in_scope_of(user)
+
 
 class AuditEntry(models.Model):
     """One hash-chained audit record. Never updated or deleted through the application."""

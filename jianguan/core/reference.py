@@ -93,3 +93,14 @@ def load_industries(path: Path = DEFAULT_INDUSTRIES, *, apps: Any = global_apps)
             defaults={"name": row["name"], "level": row["level"], "parent_id": row["parent_code"] or None},
         )
     return len(rows)
+
+
+def ensure_loaded(**kwargs: Any) -> None:
+    """post_migrate: reload the shipped reference data when its tables are empty (e.g. after a test flush)."""
+    Region = global_apps.get_model("core", "Region")
+    if not Region.objects.exists():
+        load_regions(edition="2023")
+    if not global_apps.get_model("core", "DepartmentKind").objects.exists():
+        load_department_kinds()
+    if not global_apps.get_model("core", "IndustryCode").objects.exists():
+        load_industries()

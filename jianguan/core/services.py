@@ -392,6 +392,10 @@ def create_subject(*, actor: Any, **data: Any) -> Subject:
 def update_subject(subject: Subject, *, actor: Any, **data: Any) -> Subject:
     _require(actor, permission_name(Subject, "change"))
     data = _clean_subject_fields(data)
+    if data.get("uscc") and Subject.objects.filter(uscc=data["uscc"]).exclude(pk=subject.pk).exists():
+        raise DomainError(
+            "subject.exists", "该统一社会信用代码已登记。", fields={"uscc": ["该统一社会信用代码已登记。"]}
+        )
     for key, value in data.items():
         setattr(subject, key, value)
     subject.save()
@@ -423,6 +427,10 @@ def create_officer(*, actor: Any, **data: Any) -> EnforcementOfficer:
     index = blind_index(data["id_number"])
     if EnforcementOfficer.objects.filter(id_number_index=index).exists():
         raise DomainError("officer.exists", "该身份证号码的执法人员已登记。", fields={"id_number": ["已登记。"]})
+    if EnforcementOfficer.objects.filter(certificate_no=data.get("certificate_no")).exists():
+        raise DomainError(
+            "officer.certificate_exists", "该执法证号已登记。", fields={"certificate_no": ["该执法证号已登记。"]}
+        )
     officer = EnforcementOfficer(id_number_index=index, **data)
     officer.save()
     _recheck(actor, officer)
@@ -438,6 +446,14 @@ def update_officer(officer: EnforcementOfficer, *, actor: Any, **data: Any) -> E
         _check_target_in_scope(actor, data["region"], data["organization"])
     if "id_number" in data:
         data["id_number_index"] = blind_index(data["id_number"])
+        if EnforcementOfficer.objects.filter(id_number_index=data["id_number_index"]).exclude(pk=officer.pk).exists():
+            raise DomainError("officer.exists", "该身份证号码的执法人员已登记。", fields={"id_number": ["已登记。"]})
+    if data.get("certificate_no") and (
+        EnforcementOfficer.objects.filter(certificate_no=data["certificate_no"]).exclude(pk=officer.pk).exists()
+    ):
+        raise DomainError(
+            "officer.certificate_exists", "该执法证号已登记。", fields={"certificate_no": ["该执法证号已登记。"]}
+        )
     for key, value in data.items():
         setattr(officer, key, value)
     officer.save()

@@ -10,3 +10,8 @@ class SecurityConfig(AppConfig):
     name = "jianguan.security"
     label = "security"
     verbose_name = _("Security administration")
+
+    def ready(self) -> None:
+        from jianguan.security import navigation_entries
+
+        navigation_entries.register()

@@ -1,0 +1,170 @@
+"""Background jobs and the outbox: embedded (eager) mode, and a real Celery worker against Redis."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from jianguan.core import audit, events
+from jianguan.core.choices import JobStatus
+from jianguan.core.jobs import start_job
+from jianguan.core.models import Job, OutboxEvent, ProcessedEvent
+
+
+def test_a_job_runs_at_once_in_embedded_mode(audit_admin, django_capture_on_commit_callbacks) -> None:
+    for i in range(3):
+        audit.record_event("test.event", details={"i": i})
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_job("audit.verify", actor=audit_admin)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.result["ok"] is True
+    assert job.progress_done == job.progress_total
+    assert job.region_id == "320000"
+    assert job.started_at and job.finished_at
+
+
+def test_a_job_is_not_run_twice(audit_admin, django_capture_on_commit_callbacks) -> None:
+    from jianguan.core.jobs import run_job
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_job("audit.verify", actor=audit_admin)
+    assert run_job(str(job.pk)) == "skipped"
+
+
+def test_a_failing_job_records_its_error(audit_admin, django_capture_on_commit_callbacks) -> None:
+    from jianguan.core.jobs import register_job
+
+    def explode(params, reporter):
+        reporter.total(10)
+        reporter.progress(3)
+        raise RuntimeError("source file unreadable")
+
+    register_job("test.explode", explode, label="explode", permission="core.view_auditentry")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_job("test.explode", actor=audit_admin)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.progress_done == 3
+    assert "source file unreadable" in job.message
+    assert job.errors[-1]["error"] == "source file unreadable"
+
+
+def test_events_are_delivered_after_commit_once_per_handler(db, django_capture_on_commit_callbacks) -> None:
+    seen: list[str] = []
+    events.subscribe("test.thing_happened", lambda event_id, payload: seen.append(payload["id"]), name="test.h1")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with transaction.atomic():
+            event = events.publish("test.thing_happened", {"id": "A1"})
+        assert seen == []  # nothing before commit
+    for callback in callbacks:
+        callback()
+    assert seen == ["A1"]
+    assert events.deliver(str(event.pk)) == 0  # a second delivery is harmless
+    assert seen == ["A1"]
+    event.refresh_from_db()
+    assert event.delivered_at is not None
+    assert ProcessedEvent.objects.filter(event_id=event.pk, handler="test.h1").count() == 1
+
+
+def test_a_rolled_back_transaction_publishes_nothing(db) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.publish("test.thing_happened", {"id": "B1"})
+        raise RuntimeError("boom")
+    assert not OutboxEvent.objects.exists()
+
+
+def test_a_failing_handler_is_retried_by_the_sweep(db, django_capture_on_commit_callbacks) -> None:
+    calls = {"n": 0}
+
+    def flaky(event_id, payload):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("temporarily down")
+
+    events.subscribe("test.flaky", flaky, name="test.flaky")
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.publish("test.flaky", {"id": "C1"})
+    event.refresh_from_db()
+    assert event.delivered_at is None and "temporarily down" in event.last_error
+    events.deliver_pending()
+    event.refresh_from_db()
+    assert event.delivered_at is not None
+    assert calls["n"] == 2
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _reset_connection_pools(app) -> None:
+    """Drop pools built for the broker configured before this test (eager mode still builds them lazily)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_job_runs_through_a_real_celery_worker_against_redis(audit_admin, tmp_path: Path) -> None:
+    if not _redis_up():
+        if os.environ.get("JIANGUAN_REQUIRE_SERVICES") == "True":
+            pytest.fail("Redis is not reachable on 127.0.0.1:6379")
+        pytest.skip("Redis is not running")
+    from config.celery import app
+
+    broker = "redis://127.0.0.1:6379/14"
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        db_url = f"sqlite:///{settings_dict['NAME']}"
+    else:
+        db_url = (f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
+                  f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    env = {**os.environ, "JIANGUAN_BROKER_URL": broker, "JIANGUAN_DATABASE_URL": db_url,
+           "DJANGO_SETTINGS_MODULE": "config.settings", "JIANGUAN_VAR_DIR": str(tmp_path)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+         "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    old = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
+    app.conf.update(task_always_eager=False, broker_url=broker)
+    _reset_connection_pools(app)
+    try:
+        for i in range(5):
+            audit.record_event("test.event", details={"i": i})
+        job = start_job("audit.verify", actor=audit_admin)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+                break
+            time.sleep(0.3)
+        assert job.status == JobStatus.SUCCEEDED, job.errors
+        assert job.result["ok"] is True
+        assert job.result["checked"] >= 5
+        assert Job.objects.get(pk=job.pk).finished_at is not None
+    finally:
+        app.conf.update(**old)
+        _reset_connection_pools(app)
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        if worker.returncode not in (0, -15):
+            print(output)
