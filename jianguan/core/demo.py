@@ -318,13 +318,30 @@ SUBJECT_COLUMNS = (
 )
 
 
-def _subject_rows(count: int, start: int, rng: random.Random) -> Iterator[tuple[Any, ...]]:
+@dataclass(frozen=True)
+class _SubjectContext:
+    """Everything row generation reads from the database, loaded before the bulk write starts (no other query may
+    run on a connection while PostgreSQL's COPY is open)."""
+
+    counties: list[Region]
+    weights: list[float]
+    industries: list[tuple[str, str]]
+    now: dt.datetime
+
+
+def _subject_context() -> _SubjectContext:
     counties = list(Region.objects.filter(level="county", active=True).select_related("parent"))
-    weights = _county_weights(counties)
     industries = list(IndustryCode.objects.filter(level="group").values_list("code", "parent__parent_id"))
     if not industries:
         industries = list(IndustryCode.objects.filter(level="division").values_list("code", "parent_id"))
-    now = timezone.now()
+    return _SubjectContext(counties, _county_weights(counties), industries, timezone.now())
+
+
+def _subject_rows(
+    count: int, start: int, rng: random.Random, ctx: _SubjectContext | None = None
+) -> Iterator[tuple[Any, ...]]:
+    ctx = ctx or _subject_context()
+    counties, weights, industries, now = ctx.counties, ctx.weights, ctx.industries, ctx.now
     base_day = dt.date(1995, 1, 1).toordinal()
     span = dt.date(2026, 6, 30).toordinal() - base_day
     type_codes = (
@@ -381,7 +398,7 @@ def build_subjects(count: int, rng: random.Random, *, progress: Callable[[int], 
     table = Subject._meta.db_table
     chunk = 20_000
     done = 0
-    rows = _subject_rows(count, start, rng)
+    rows = _subject_rows(count, start, rng, _subject_context())
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
