@@ -192,7 +192,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SECURE_COOKIES = env_bool("JIANGUAN_SECURE_COOKIES", False)
+PRODUCTION = env_bool("JIANGUAN_PRODUCTION", False)
+SECURE_COOKIES = env_bool("JIANGUAN_SECURE_COOKIES", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("JIANGUAN_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_SSL_REDIRECT = env_bool("JIANGUAN_SSL_REDIRECT", False)
+if env_bool("JIANGUAN_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+LOGIN_MAX_FAILURES_PER_IP = env_int("JIANGUAN_LOGIN_MAX_FAILURES_PER_IP", 30, minimum=1)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -220,8 +227,28 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Cache (throttles, login counters): Redis when deployed with several processes, else per-process memory
+CACHE_URL = env("JIANGUAN_CACHE_URL")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("JIANGUAN_CACHE_URL must be a redis:// URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jianguan"}
+    )
+}
+
 # --- Audit
 AUDIT_RETENTION_DAYS = env_int("JIANGUAN_AUDIT_RETENTION_DAYS", 190, minimum=180)
+# Key of the audit chain's HMAC (SM3 or SHA-256). Keep it off the database host; without it nobody can re-forge the
+# chain after editing rows. Embedded mode derives one from SECRET_KEY.
+AUDIT_KEY = env("JIANGUAN_AUDIT_KEY")
+if not AUDIT_KEY and env_bool("JIANGUAN_PRODUCTION", False):
+    raise ImproperlyConfigured("JIANGUAN_AUDIT_KEY is required when JIANGUAN_PRODUCTION=True")
+# Checkpoints of the chain head (sequence and hash), appended by `jianguan audit verify` and the periodic task,
+# so that removing the newest entries is detected too. Put it on storage the database administrator cannot rewrite.
+AUDIT_CHECKPOINT_FILE = Path(env("JIANGUAN_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.log")))
 
 # --- i18n
 LANGUAGE_CODE = "zh-hans"
@@ -253,6 +280,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "jianguan.core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("JIANGUAN_API_RATE_ANON", "60/min"),
+        "user": env("JIANGUAN_API_RATE_USER", "60000/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Jianguan API",
@@ -264,6 +299,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Celery
@@ -279,6 +315,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "jianguan.core.tasks.deliver_outbox", "schedule": 60.0},
+    "audit-checkpoint": {"task": "jianguan.core.tasks.audit_checkpoint", "schedule": 600.0},
 }
 
 LOGGING = {

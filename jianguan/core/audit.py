@@ -14,18 +14,21 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from jianguan.lib.crypto import digest, preferred_hash_algorithm
+from jianguan.lib.crypto import CryptoError, preferred_hash_algorithm
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x4A47_4155  # "JGAU"
@@ -92,6 +95,12 @@ def audit_reason(reason: str) -> Iterator[None]:
 
 
 def _jsonable(value: Any) -> Any:
+    """JSON-safe and canonical on both databases: PostgreSQL's jsonb rewrites floats (1e16, -0.0), so floats are
+    stored as their repr strings; integers, strings and booleans round-trip exactly."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return repr(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -129,6 +138,33 @@ def canonical_payload(entry: Any) -> bytes:
         "algorithm": entry.algorithm,
     }
     return json.dumps(_jsonable(body), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _audit_key() -> bytes:
+    configured = settings.AUDIT_KEY
+    if configured:
+        return configured.encode("utf-8")
+    return hashlib.sha256(b"jianguan-audit-key:" + settings.SECRET_KEY.encode("utf-8")).digest()
+
+
+def chain_algorithm() -> str:
+    """The keyed hash for new entries: HMAC-SM3 where OpenSSL offers SM3, else HMAC-SHA256."""
+    return f"hmac-{preferred_hash_algorithm()}"
+
+
+def mac(algorithm: str, data: bytes) -> str:
+    """Keyed digest used by the chain; ``algorithm`` is the name stored on the entry."""
+    name = algorithm.removeprefix("hmac-")
+    if not algorithm.startswith("hmac-") or name not in ("sm3", "sha256"):
+        raise CryptoError(f"unknown audit algorithm {algorithm!r}")
+    try:
+        return hmac.new(_audit_key(), data, name).hexdigest()
+    except ValueError as exc:
+        raise CryptoError(str(exc)) from exc
+
+
+def _anchor_mac(anchor: Any) -> str:
+    return mac(chain_algorithm(), f"anchor|{anchor.pruned_through_seq}|{anchor.last_hash}".encode())
 
 
 def _lock_chain() -> None:
@@ -176,7 +212,7 @@ def append(
     with transaction.atomic():
         _lock_chain()
         seq, prev_hash = _chain_head()
-        algorithm = preferred_hash_algorithm()
+        algorithm = chain_algorithm()
         entry = AuditEntry(
             seq=seq + 1,
             timestamp=timezone.now(),
@@ -198,7 +234,7 @@ def append(
             prev_hash=prev_hash,
             algorithm=algorithm,
         )
-        entry.hash = digest(algorithm, canonical_payload(entry))
+        entry.hash = mac(algorithm, canonical_payload(entry))
         entry.save()
     return entry
 
@@ -239,30 +275,84 @@ class VerifyResult:
 
 
 def verify_chain(progress: Any = None) -> VerifyResult:
-    """Recompute the chain; report the first altered or missing entry."""
+    """Recompute the keyed chain; report the first altered or missing entry.
+
+    Checks, in order: the prune anchor's own MAC; that sequence numbers are contiguous from the anchor; that each
+    entry links to the previous hash and that its keyed hash matches its content; and that the newest checkpoint
+    (written outside the database) is still present with the same hash, so that removing the newest entries shows.
+    """
     from jianguan.core.models import AuditAnchor, AuditEntry
 
     anchor = AuditAnchor.objects.order_by("-pruned_through_seq").first()
+    if anchor is not None and not hmac.compare_digest(anchor.mac, _anchor_mac(anchor)):
+        return VerifyResult(False, 0, f"the prune anchor at #{anchor.pruned_through_seq} was forged",
+                            anchor.pruned_through_seq)
     expected_seq = (anchor.pruned_through_seq if anchor else 0) + 1
     prev_hash = anchor.last_hash if anchor else GENESIS_HASH
+    checkpoint = read_checkpoint()
     checked = 0
+    seen_checkpoint = False
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             return VerifyResult(False, checked, f"entry #{expected_seq} is missing", expected_seq)
         if entry.prev_hash != prev_hash:
             return VerifyResult(False, checked, f"entry #{entry.seq} does not link to the previous entry", entry.seq)
         try:
-            recomputed = digest(entry.algorithm, canonical_payload(entry))
-        except Exception:  # unknown algorithm written by someone else
+            recomputed = mac(entry.algorithm, canonical_payload(entry))
+        except CryptoError:
             return VerifyResult(False, checked, f"entry #{entry.seq} names an unknown algorithm", entry.seq)
-        if recomputed != entry.hash:
+        if not hmac.compare_digest(recomputed, entry.hash):
             return VerifyResult(False, checked, f"entry #{entry.seq} was altered", entry.seq)
+        if checkpoint is not None and entry.seq == checkpoint[0]:
+            if entry.hash != checkpoint[1]:
+                return VerifyResult(False, checked, f"entry #{entry.seq} differs from the checkpoint", entry.seq)
+            seen_checkpoint = True
         prev_hash = entry.hash
         expected_seq += 1
         checked += 1
         if progress is not None and checked % 2000 == 0:
             progress(checked)
+    if checkpoint is not None and not seen_checkpoint and checkpoint[0] >= expected_seq:
+        return VerifyResult(False, checked, f"entries #{expected_seq}–#{checkpoint[0]} are missing (the chain was "
+                            "cut back behind its last checkpoint)", expected_seq)
     return VerifyResult(True, checked)
+
+
+def _checkpoint_path() -> Path:
+    return Path(settings.AUDIT_CHECKPOINT_FILE)
+
+
+def read_checkpoint() -> tuple[int, str] | None:
+    """The newest checkpoint whose MAC is valid, as (seq, hash)."""
+    path = _checkpoint_path()
+    try:
+        lines = path.read_text(encoding="ascii").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        seq, entry_hash, _when, tag = parts
+        if hmac.compare_digest(tag, mac(chain_algorithm(), f"checkpoint|{seq}|{entry_hash}".encode())):
+            return int(seq), entry_hash
+    return None
+
+
+def write_checkpoint() -> int:
+    """Append the current chain head to the checkpoint file; returns its sequence number (0 for an empty chain)."""
+    from jianguan.core.models import AuditEntry
+
+    head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+    if head is None:
+        return 0
+    seq, entry_hash = head
+    tag = mac(chain_algorithm(), f"checkpoint|{seq}|{entry_hash}".encode())
+    path = _checkpoint_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="ascii") as fh:
+        fh.write(f"{seq} {entry_hash} {timezone.now():%Y-%m-%dT%H:%M:%S%z} {tag}\n")
+    return int(seq)
 
 
 def prune_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> int:
@@ -281,7 +371,9 @@ def prune_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> i
         count = AuditEntry.objects.filter(seq__lte=last_seq).count()
         if dry_run:
             return count
-        AuditAnchor.objects.create(pruned_through_seq=last_seq, last_hash=last_hash, pruned_count=count)
+        anchor = AuditAnchor(pruned_through_seq=last_seq, last_hash=last_hash, pruned_count=count)
+        anchor.mac = _anchor_mac(anchor)
+        anchor.save()
         # Bypass the append-only guard: retention is the one sanctioned removal, and it is itself audited.
         models.QuerySet(AuditEntry).filter(seq__lte=last_seq)._raw_delete(using="default")
         append(

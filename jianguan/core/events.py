@@ -59,13 +59,18 @@ def deliver(event_id: str) -> int:
     ran = 0
     errors: list[str] = []
     for name, handler in list(_subscribers.get(event.topic, [])):
+        if ProcessedEvent.objects.filter(event_id=event.id, handler=name).exists():
+            continue  # processed by an earlier delivery
         try:
             with transaction.atomic():
-                ProcessedEvent.objects.create(event_id=event.id, handler=name)
                 handler(str(event.id), event.payload)
+                ProcessedEvent.objects.create(event_id=event.id, handler=name)
             ran += 1
-        except IntegrityError:
-            continue  # already processed by an earlier delivery
+        except IntegrityError as exc:
+            if ProcessedEvent.objects.filter(event_id=event.id, handler=name).exists():
+                continue  # a concurrent delivery got there first; its work stands, ours rolled back
+            logger.exception("handler %s failed for event %s", name, event.id)
+            errors.append(f"{name}: {exc}")
         except Exception as exc:
             logger.exception("handler %s failed for event %s", name, event.id)
             errors.append(f"{name}: {exc}")

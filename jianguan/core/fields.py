@@ -19,10 +19,14 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 
     description = "Encrypted text"
 
+    def _associated_data(self) -> bytes:
+        """Binds each token to its table and column, so a ciphertext cannot be moved to another field unnoticed."""
+        return f"{self.model._meta.label_lower}.{self.name}".encode()
+
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         if value is None or value == "":
             return value  # type: ignore[no-any-return]
-        return field_cipher().decrypt(value)
+        return field_cipher().decrypt(value, associated_data=self._associated_data())
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
@@ -31,7 +35,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         cipher = field_cipher()
         if cipher.is_token(value):
             return value
-        return cipher.encrypt(str(value))
+        return cipher.encrypt(str(value), associated_data=self._associated_data())
 
 
 def blind_index(value: str) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from jianguan.core.choices import AuditAction, JobStatus, SubjectStatus, SubjectType
@@ -16,6 +19,17 @@ def _region_prefix(queryset: QuerySet, name: str, value: str) -> QuerySet:  # ty
         return queryset
     prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
     return queryset.filter(**{f"{name}__code__startswith": prefix})
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A database id: digits only and within the 64-bit range (a huge number is a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class SubjectFilterSet(django_filters.FilterSet):
@@ -40,7 +54,7 @@ class SubjectFilterSet(django_filters.FilterSet):
 class EnforcementOfficerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="姓名或证号")
     region = django_filters.CharFilter(field_name="region", method=_region_prefix, label="地区代码")
-    organization = django_filters.NumberFilter(field_name="organization_id", label="部门")
+    organization = IdFilter(field_name="organization_id", label="部门")
     organization_code = django_filters.CharFilter(field_name="organization__code", label="部门代码")
     active = django_filters.BooleanFilter(label="在岗")
 
@@ -68,7 +82,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="用户名或姓名")
     region = django_filters.CharFilter(field_name="region", method=_region_prefix, label="地区代码")
-    organization = django_filters.NumberFilter(field_name="organization_id", label="部门")
+    organization = IdFilter(field_name="organization_id", label="部门")
     role = django_filters.CharFilter(field_name="roles__code", label="角色")
     is_active = django_filters.BooleanFilter(label="启用")
 

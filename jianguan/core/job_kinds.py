@@ -17,7 +17,9 @@ def verify_audit_chain(params: dict[str, Any], reporter: JobReporter) -> dict[st
     reporter.total(AuditEntry.objects.count())
     result = audit.verify_chain(progress=lambda n: reporter.progress(n))
     reporter.progress(result.checked)
-    if not result.ok:
+    if result.ok:
+        audit.write_checkpoint()
+    else:
         reporter.error(seq=result.seq, problem=result.problem)
     audit.record_event(
         "core.audit.verified", details={"ok": result.ok, "checked": result.checked, "problem": result.problem}

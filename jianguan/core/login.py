@@ -9,8 +9,10 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib.auth import authenticate, login, user_logged_in
 from django.contrib.auth.signals import user_login_failed
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import login as otp_login
@@ -22,6 +24,8 @@ from jianguan.core.middleware import mfa_required
 from jianguan.core.models import User
 from jianguan.core.passwords import password_expired
 
+GENERIC_FAILURE = "用户名或密码错误；连续失败多次后账号将被临时锁定，请稍后再试或联系管理员。"
+
 
 @dataclass(frozen=True)
 class LoginOutcome:
@@ -32,16 +36,26 @@ class LoginOutcome:
 
 def attempt_login(request: HttpRequest, username: str, password: str) -> LoginOutcome:
     """Check the password, honouring lockout; on success log the user in and say which step comes next."""
+    ip_key = f"login-failures:{request.META.get('REMOTE_ADDR', '')}"
+    if cache.get(ip_key, 0) >= settings.LOGIN_MAX_FAILURES_PER_IP:
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request,
+                               reason="ip_throttled")
+        return LoginOutcome(False, error=GENERIC_FAILURE)
     user = User.objects.filter(username=username).first()
     if user is not None and services.is_locked(user):
         user_login_failed.send(sender=__name__, credentials={"username": username}, request=request, reason="locked")
-        return LoginOutcome(False, error="账号已被锁定，请稍后再试或联系管理员解锁。")
+        return LoginOutcome(False, error=GENERIC_FAILURE)
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
-        # Django has already sent user_login_failed (audited); count the failure against a known account.
-        if user is not None and services.register_login_failure(user):
-            return LoginOutcome(False, error="连续登录失败次数过多，账号已被锁定。")
-        return LoginOutcome(False, error="用户名或密码错误。")
+        # Django has already sent user_login_failed (audited); count the failure against the account and the address.
+        try:
+            cache.incr(ip_key)
+        except ValueError:
+            cache.set(ip_key, 1, timeout=15 * 60)
+        if user is not None:
+            services.register_login_failure(user)
+        # One message whether the name exists, the password is wrong or the account is locked (no enumeration).
+        return LoginOutcome(False, error=GENERIC_FAILURE)
     services.register_login_success(authenticated)
     login(request, authenticated)
     return LoginOutcome(True, next_step=next_step(authenticated, request))

@@ -51,9 +51,12 @@ class SecurityPolicyMiddleware:
         ctx = audit.context_for_user(user, ip=client_ip(request), request_id=request.request_id)  # type: ignore[attr-defined]
         token = audit._context.set(ctx)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             audit._context.reset(token)
+        if user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store, private"  # signed-in pages hold scoped data: never cache them
+        return response
 
     def _policy_redirect(self, request: HttpRequest, user: Any) -> HttpResponse | None:
         if not user.is_authenticated or request.path.startswith(_EXEMPT_PREFIXES):

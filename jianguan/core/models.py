@@ -49,7 +49,7 @@ class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: igno
 # --- Where
 
 
-class Region(models.Model):
+class Region(AuditedModel):
     """行政区划: a GB/T 2260 division. The 6-digit code is the key; its prefix gives the subtree."""
 
     code = models.CharField(_("code"), max_length=6, primary_key=True)
@@ -301,6 +301,23 @@ class Subject(AuditedModel, TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def personal_data_fields(self) -> tuple[str, ...]:
+        """An individual business's owner name and address identify a person: masked on display and in audit."""
+        return ("legal_representative", "address") if self.subject_type == SubjectType.INDIVIDUAL else ()
+
+    @property
+    def display_legal_representative(self) -> str:
+        from jianguan.lib.masking import mask_name
+
+        personal = "legal_representative" in self.personal_data_fields()
+        return mask_name(self.legal_representative) if personal else self.legal_representative
+
+    @property
+    def display_address(self) -> str:
+        from jianguan.lib.masking import mask_address
+
+        return mask_address(self.address) if "address" in self.personal_data_fields() else self.address
+
 
 class EnforcementOfficer(AuditedModel, TimeStampedModel):
     """执法人员: a law-enforcement officer with a certificate, at one department of one region."""
@@ -378,7 +395,7 @@ class AuditEntry(models.Model):
     request_id = models.CharField(_("request or job id"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-    algorithm = models.CharField(_("hash algorithm"), max_length=10)
+    algorithm = models.CharField(_("hash algorithm"), max_length=16)
 
     scope_region_field: ClassVar[str | None] = "actor_region"
     scope_org_field: ClassVar[str | None] = None
@@ -410,6 +427,7 @@ class AuditAnchor(models.Model):
     last_hash = models.CharField(max_length=64)
     pruned_at = models.DateTimeField(default=timezone.now)
     pruned_count = models.BigIntegerField()
+    mac = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["-pruned_through_seq"]
@@ -489,3 +507,27 @@ class ProcessedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} {self.event_id}"
+
+
+class ParameterValue(models.Model):
+    """One version of a domain parameter (see ``jianguan.core.params``): append-only, effective-dated."""
+
+    name = models.CharField(_("parameter"), max_length=80, db_index=True)
+    value = models.JSONField(_("value"))
+    version = models.PositiveIntegerField(_("version"))
+    effective_from = models.DateTimeField(_("effective from"))
+    author = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    reason = models.CharField(_("reason or legal basis"), max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        verbose_name = _("parameter value")
+        verbose_name_plural = _("parameter values")
+        default_permissions = ("view", "add")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="core_parametervalue_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -67,7 +67,11 @@ def load_regions(path: Path = DEFAULT_REGIONS, *, edition: str = "", apps: Any =
         )
         created += was_created
         updated += not was_created
-    retired = Region.objects.exclude(code__in=seen).filter(active=True).update(active=False)
+    retired = 0
+    for region in Region.objects.exclude(code__in=seen).filter(active=True):
+        region.active = False
+        region.save(update_fields=["active"])  # row by row, so each retirement is audited
+        retired += 1
     return {"created": created, "updated": updated, "retired": retired}
 
 

@@ -21,6 +21,28 @@ class RoleDefinition:
 
 
 REFERENCE = ("core.view_region", "core.view_organization")
+ADMIN_ROLES = ("system_admin", "security_admin", "audit_admin")
+BUSINESS_ROLES = ("dept_admin", "inspector", "complaint_handler", "data_admin", "leader", "api_client")
+# Permissions that belong to the three administrative duties and may never be added to another role.
+ADMIN_ONLY_PERMISSIONS = frozenset(
+    {
+        "core.manage_role",
+        "core.change_role",
+        "core.view_auditentry",
+        "core.add_apitoken",
+        "core.change_apitoken",
+        "core.add_parametervalue",
+    }
+)
+
+# Which roles each role's holders may grant or revoke, and so whose accounts they may manage. The security
+# administrator authorises; the system administrator runs ordinary accounts; a department administrator staffs
+# its own department. Nobody changes their own roles.
+GRANTS: dict[str, tuple[str, ...]] = {
+    "security_admin": (*ADMIN_ROLES, *BUSINESS_ROLES),
+    "system_admin": BUSINESS_ROLES,
+    "dept_admin": ("inspector", "complaint_handler"),
+}
 
 BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
     RoleDefinition(
@@ -50,6 +72,7 @@ BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
             "core.view_role",
             "core.change_role",
             "core.manage_role",
+            "core.change_user",
             "core.view_user",
             "core.view_apitoken",
             "core.add_apitoken",
@@ -163,3 +186,12 @@ def sync_builtin_roles(**kwargs: object) -> None:
             },
         )
         role.permissions.add(*_permissions(definition.permissions))
+
+
+def grantable_role_codes(user: object) -> set[str]:
+    """Role codes ``user`` may grant or revoke (and whose holders' accounts they may manage)."""
+    held = set(user.roles.values_list("code", flat=True))  # type: ignore[attr-defined]
+    codes: set[str] = set()
+    for code in held:
+        codes.update(GRANTS.get(code, ()))
+    return codes

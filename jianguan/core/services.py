@@ -34,6 +34,7 @@ from jianguan.core.models import (
     Subject,
     User,
 )
+from jianguan.core.roles import ADMIN_ONLY_PERMISSIONS, ADMIN_ROLES, grantable_role_codes
 from jianguan.core.scope import permission_name
 from jianguan.lib import validators as v
 from jianguan.lib.masking import mask_id_number, mask_phone
@@ -82,7 +83,7 @@ def create_organization(
     _require(actor, "core.add_organization")
     _check_target_in_scope(actor, region, None)
     if uscc:
-        uscc = v.validate_uscc(uscc)
+        uscc = _validated(v.validate_uscc, uscc, "uscc")
     if Organization.objects.filter(region=region, kind=kind).exists():
         raise DomainError("organization.exists", f"{region.name}已有{kind.short_name}部门。")
     org = Organization.objects.create(
@@ -106,7 +107,7 @@ def _recheck_org(actor: Any, org: Organization) -> None:
 def update_organization(org: Organization, *, actor: Any, name: str, uscc: str | None, active: bool) -> Organization:
     _require(actor, "core.change_organization")
     if uscc:
-        uscc = v.validate_uscc(uscc)
+        uscc = _validated(v.validate_uscc, uscc, "uscc")
     org.name = name
     org.uscc = uscc or None
     org.active = active
@@ -132,11 +133,44 @@ def generate_password(length: int = 14) -> str:
             return candidate
 
 
-def _check_role_assignment(actor: Any, roles: Iterable[Role]) -> None:
-    """Administrator roles (those needing a second factor) are granted only by the security administrator."""
-    for role in roles:
-        if role.mfa_required and not actor.has_perm("core.manage_role"):
-            raise DomainError("role.forbidden", f"您无权授予“{role.name}”角色（需安全管理员授权）。")
+def _check_role_assignment(actor: Any, target: User | None, before: set[Role], after: set[Role]) -> None:
+    """Role changes follow the grant table (``roles.GRANTS``): nobody changes their own roles, each added or removed
+    role must be one the actor may grant, and the three administrative duties stay on different accounts."""
+    changed = before ^ after
+    if not changed:
+        return
+    if target is not None and target.pk == actor.pk:
+        raise DomainError("role.self", "不能修改自己的角色。", fields={"roles": ["不能修改自己的角色。"]})
+    grantable = grantable_role_codes(actor)
+    for role in changed:
+        if role.code not in grantable:
+            raise DomainError(
+                "role.forbidden", f"您无权授予或撤销“{role.name}”角色。", fields={"roles": [f"无权授予“{role.name}”。"]}
+            )
+    if len({r.code for r in after} & set(ADMIN_ROLES)) > 1:
+        raise DomainError(
+            "role.duties_combined",
+            "系统管理员、安全管理员、审计管理员须由不同账号担任。",
+            fields={"roles": ["三员角色不能兼任。"]},
+        )
+
+
+def _check_may_manage(actor: Any, target: User) -> None:
+    """An account may be changed, reset or disabled only by someone who could grant every role it holds."""
+    if target.pk == actor.pk:
+        return
+    grantable = grantable_role_codes(actor)
+    for role in target.roles.all():
+        if role.code not in grantable:
+            raise DomainError("user.forbidden", f"您无权管理担任“{role.name}”角色的账号。")
+
+
+def _validated(check: Any, value: str, field: str) -> str:
+    try:
+        result: str = check(value)
+    except v.ValidationFailure as exc:
+        raise DomainError(exc.code, exc.message, fields={field: [exc.message]}) from None
+    return result
 
 
 @transaction.atomic
@@ -156,7 +190,7 @@ def create_user(
     _require(actor, "core.add_user")
     roles = list(roles)
     _check_target_in_scope(actor, region, organization)
-    _check_role_assignment(actor, roles)
+    _check_role_assignment(actor, None, set(), set(roles))
     if organization.region_id != region.code:
         raise DomainError(
             "user.region_mismatch",
@@ -166,7 +200,7 @@ def create_user(
     if User.objects.filter(username=username).exists():
         raise DomainError("user.exists", f"用户名“{username}”已被使用。", fields={"username": ["用户名已被使用。"]})
     if phone:
-        phone = v.validate_mobile(phone)
+        phone = _validated(v.validate_mobile, phone, "phone")
     user = User(
         username=username,
         full_name=full_name,
@@ -200,20 +234,22 @@ def update_user(
     full_name: str,
     organization: Organization,
     roles: Iterable[Role],
-    phone: str,
+    phone: str | None,
     is_active: bool,
 ) -> User:
+    """Change an account's name, department, roles, phone (``None`` keeps the stored one) and active flag."""
     _require(actor, "core.change_user")
     roles = list(roles)
+    _check_may_manage(actor, user)
     _check_target_in_scope(actor, organization.region, organization)
-    current = set(user.roles.all())
-    _check_role_assignment(actor, set(roles) ^ current)
-    if user.pk == actor.pk and not is_active:
-        raise DomainError("user.self_disable", "不能停用自己的账号。")
+    _check_role_assignment(actor, user, set(user.roles.all()), set(roles))
+    if user.pk == actor.pk and (not is_active or organization.pk != user.organization_id):
+        raise DomainError("user.self_change", "不能停用自己的账号或更改自己的所属部门。")
     user.full_name = full_name
     user.organization = organization
     user.region = organization.region
-    user.phone = v.validate_mobile(phone) if phone else ""
+    if phone is not None:
+        user.phone = _validated(v.validate_mobile, phone, "phone") if phone else ""
     user.is_active = is_active
     user.save()
     user.roles.set(roles)
@@ -226,6 +262,9 @@ def reset_password(user: User, *, actor: Any) -> str:
     """Set a one-time password, unlock the account, and force a change at next login."""
     _require(actor, "core.reset_password_user")
     _recheck(actor, user)
+    _check_may_manage(actor, user)
+    if user.pk == actor.pk:
+        raise DomainError("user.self_reset", "请通过“修改密码”更改自己的密码。")
     temporary = generate_password()
     user.set_password(temporary)
     user.password_changed_at = None
@@ -285,11 +324,25 @@ def register_login_success(user: User) -> None:
 
 @transaction.atomic
 def update_role(role: Role, *, actor: Any, permissions: Iterable[Permission], all_departments: bool) -> Role:
-    """Change what a role may do (security administrator only)."""
+    """Change what a role may do (security administrator only). The three administrative roles are fixed, a role
+    its editor holds cannot be edited, and administrative permissions never go to another role."""
     _require(actor, "core.manage_role")
+    if role.code in ADMIN_ROLES:
+        raise DomainError("role.fixed", f"“{role.name}”是三员角色，其权限不可修改。")
+    if actor.roles.filter(pk=role.pk).exists():
+        raise DomainError("role.own", "不能修改自己所担任角色的权限。")
+    permissions = list(permissions)
+    names = {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
+    forbidden = sorted(names & ADMIN_ONLY_PERMISSIONS)
+    if forbidden:
+        raise DomainError(
+            "role.admin_permission",
+            "三员专属权限不能授予其他角色：" + "、".join(forbidden),
+            fields={"permissions": forbidden},
+        )
     role.all_departments = all_departments
     role.save()
-    role.permissions.set(list(permissions))
+    role.permissions.set(permissions)
     return role
 
 
@@ -301,11 +354,22 @@ def _hash_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def issue_token(*, actor: Any, user: User, name: str, scopes: Iterable[str], days: int) -> tuple[ApiToken, str]:
-    """Issue a token for ``user`` limited to ``scopes``; the secret is shown once and only its hash is kept."""
+def issue_token(
+    *, actor: Any, user: User, name: str, scopes: Iterable[str], days: int, actor_scopes: Iterable[str] | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token for the machine account ``user`` limited to ``scopes``; the secret is shown once and only its
+    hash is kept. A caller that is itself token-authenticated cannot hand out wider scopes than its own."""
     _require(actor, "core.add_apitoken")
     _recheck(actor, user)
+    if not user.is_machine:
+        raise DomainError(
+            "token.human_account", "接口令牌只能发给机器账号（接口调用方）。", fields={"user": ["请选择机器账号。"]}
+        )
     scopes = sorted(set(scopes))
+    if actor_scopes is not None and not set(scopes) <= set(actor_scopes):
+        raise DomainError(
+            "token.scope_escalation", "新令牌的权限范围不能超过当前令牌。", fields={"scopes": ["超出当前令牌范围。"]}
+        )
     unknown = [s for s in scopes if s not in TOKEN_ACTIONS]
     if unknown or not scopes:
         raise DomainError(
@@ -350,7 +414,7 @@ def authenticate_token(secret: str) -> ApiToken | None:
     token = ApiToken.objects.select_related("user", "user__region").filter(prefix=parts[1]).first()
     if token is None or not secrets.compare_digest(token.secret_hash, _hash_secret(secret)):
         return None
-    if not token.is_usable():
+    if not token.is_usable() or is_locked(token.user):
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
@@ -474,7 +538,3 @@ def unmask_officer(officer: EnforcementOfficer, *, actor: Any, reason: str) -> d
         raise DomainError("unmask.reason_required", "查看明文必须填写事由。", fields={"reason": ["请填写查看事由。"]})
     audit.record_read("core.enforcement_officer.unmasked", target=officer, fields=["id_number", "phone"], reason=reason)
     return {"id_number": officer.id_number, "phone": officer.phone}
-
-
-def find_officer_by_id_number(id_number: str) -> EnforcementOfficer | None:
-    return EnforcementOfficer.objects.filter(id_number_index=blind_index(v.validate_id_number(id_number))).first()

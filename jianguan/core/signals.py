@@ -17,12 +17,13 @@ MASKED = "******"
 def snapshot(instance: models.Model) -> dict[str, Any]:
     """Field values for the audit diff; encrypted fields are recorded only as changed, never in clear."""
     exclude = set(getattr(type(instance), "audit_exclude", ()))
+    personal_fields = getattr(instance, "personal_data_fields", tuple)()
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
         if field.name in exclude:
             continue
         value = getattr(instance, field.attname)
-        if isinstance(field, EncryptedTextField):
+        if isinstance(field, EncryptedTextField) or field.name in personal_fields:
             value = MASKED if value else ""
             data[field.name] = value
             data[f"{field.name}__fingerprint"] = _fingerprint(getattr(instance, field.attname))

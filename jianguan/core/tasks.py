@@ -20,3 +20,10 @@ def deliver_event(event_id: str) -> int:
 @shared_task(name="jianguan.core.tasks.deliver_outbox")
 def deliver_outbox() -> int:
     return events.deliver_pending()
+
+
+@shared_task(name="jianguan.core.tasks.audit_checkpoint")
+def audit_checkpoint() -> int:
+    from jianguan.core import audit
+
+    return audit.write_checkpoint()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from jianguan.core import validators
 from jianguan.core.forms import RegionChoiceField
 from jianguan.core.models import DepartmentKind, Organization, Role, User
+from jianguan.core.roles import grantable_role_codes
 from jianguan.core.services import TOKEN_ACTIONS
 from jianguan.core.views.base import scoped_regions
 from jianguan.lib import validators as v
@@ -35,11 +36,8 @@ def _organizations(user: Any) -> QuerySet[Organization]:
 
 
 def _assignable_roles(user: Any) -> QuerySet[Role]:
-    """Administrator roles (second factor required) are granted only by a security administrator."""
-    roles = Role.objects.order_by("code")
-    if not user.has_perm("core.manage_role"):
-        roles = roles.filter(mfa_required=False)
-    return roles
+    """The roles ``user`` may grant (the grant table in ``jianguan.core.roles``)."""
+    return Role.objects.filter(code__in=grantable_role_codes(user)).order_by("code")
 
 
 def _clean_phone(value: str) -> str:
@@ -174,7 +172,7 @@ class TokenIssueForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = (  # type: ignore[attr-defined]
-            User.objects.visible_to(user, "view").filter(is_active=True).order_by("-is_machine", "username")
+            User.objects.visible_to(user, "view").filter(is_active=True, is_machine=True).order_by("username")
         )
         labels = {"view": _("View"), "add": _("Add"), "change": _("Change"), "delete": _("Delete"),
                   "export": _("Export")}

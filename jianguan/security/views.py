@@ -183,7 +183,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.update_user(target, actor=request.user, full_name=data["full_name"],
                                      organization=data["organization"], roles=data["roles"],
-                                     phone=data["phone"] or target.phone, is_active=data["is_active"])
+                                     phone=data["phone"] or None, is_active=data["is_active"])
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:

@@ -82,7 +82,7 @@ def browser() -> Iterator[Any]:
 
 @dataclass
 class BrowserLog:
-    """What the page complained about: console errors, uncaught exceptions, failed same-site requests."""
+    """What the page complained about: console errors (CSP violations among them) and uncaught exceptions."""
 
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
@@ -106,6 +106,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item.stash[_FAILED] = report.failed
     return report
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_counters() -> None:
+    """Sign-in throttles count failures per address in the cache; every browser test signs in from 127.0.0.1, after
+    a suite that has failed logins from there too, so each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture
@@ -134,7 +143,7 @@ def sign_in(page: Any) -> Callable[[str, str], None]:
             page.goto("/accounts/login/")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码", exact=True).fill(password)
-        page.get_by_role("button", name="登录", exact=True).click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the new page (dashboard, next step, or the form with its error)
+            page.get_by_role("button", name="登录", exact=True).click()
 
     return submit

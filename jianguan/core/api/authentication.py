@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import authentication, exceptions
 
+from jianguan.core.passwords import password_expired
 from jianguan.core.services import authenticate_token
 
 
@@ -42,4 +43,6 @@ class SessionAuthentication(authentication.SessionAuthentication):
         django_request = request._request
         if mfa_required(user) and not getattr(django_request.user, "is_verified", lambda: False)():
             raise exceptions.PermissionDenied("需要完成双因素认证。")
+        if password_expired(user):
+            raise exceptions.PermissionDenied("密码已过期或为初始密码，请先在页面上修改密码。")
         return result

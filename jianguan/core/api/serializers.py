@@ -281,6 +281,13 @@ class SubjectSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"uscc": {"validators": []}}
 
+    def to_representation(self, instance: Subject) -> dict[str, Any]:
+        """An individual business's owner name and address are personal data: always shown masked."""
+        data: dict[str, Any] = super().to_representation(instance)
+        data["legal_representative"] = instance.display_legal_representative
+        data["address"] = instance.display_address
+        return data
+
 
 class EnforcementOfficerSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """ID number and phone are accepted in clear and always shown masked."""

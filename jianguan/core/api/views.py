@@ -178,7 +178,7 @@ class UserViewSet(ScopedCreateReadUpdateViewSet):
             full_name=data.get("full_name", instance.full_name),
             organization=data.get("organization", instance.organization),
             roles=data.get("roles", list(instance.roles.all())),
-            phone=data.get("phone", instance.phone),
+            phone=data.get("phone"),
             is_active=data.get("is_active", instance.is_active),
         )
 
@@ -320,7 +320,7 @@ class SwaggerView(SpectacularSwaggerSplitView):
 class RedocView(APIView):
     """Redoc from the sidecar bundle (drf-spectacular's own template pulls web fonts from a CDN)."""
 
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [permissions.IsAuthenticated]
     renderer_classes = [StaticHTMLRenderer]
 
     @extend_schema(exclude=True)

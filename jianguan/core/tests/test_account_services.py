@@ -98,12 +98,13 @@ def _request():
 def test_the_account_locks_after_repeated_failures(db, settings) -> None:
     settings.LOGIN_MAX_FAILURES = 3
     make_user("locky", "320106")
-    for _ in range(2):
-        assert login_service.attempt_login(_request(), "locky", "wrong").error == "用户名或密码错误。"
-    outcome = login_service.attempt_login(_request(), "locky", "wrong")
-    assert "锁定" in outcome.error
-    # Even the right password is refused while locked.
-    assert not login_service.attempt_login(_request(), "locky", "Jg-test-Passw0rd").ok
+    for _ in range(3):
+        outcome = login_service.attempt_login(_request(), "locky", "wrong")
+        assert outcome.error == login_service.GENERIC_FAILURE
+    # Even the right password is refused while locked, with the same message (no account enumeration).
+    outcome = login_service.attempt_login(_request(), "locky", "Jg-test-Passw0rd")
+    assert not outcome.ok and outcome.error == login_service.GENERIC_FAILURE
+    assert login_service.attempt_login(_request(), "nobody", "wrong").error == login_service.GENERIC_FAILURE
     assert AuditEntry.objects.filter(event="core.user.locked").exists()
     assert AuditEntry.objects.filter(action="login_failed", object_repr="locky").count() == 4
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES + 1)):
@@ -158,3 +159,88 @@ def test_the_shipped_region_edition_is_complete() -> None:
     assert Region.objects.filter(kind="county").count() == 19
     assert not Region.objects.filter(code__regex=r"^32\d\d7\d$").exists()  # no development-zone codes
     assert Region.objects.get(code="320613").name == "崇川区"
+
+
+def test_nobody_changes_their_own_roles(nanjing_officer, security_admin) -> None:
+    with pytest.raises(DomainError) as excinfo:
+        services.update_user(security_admin, actor=security_admin, full_name="x",
+                             organization=security_admin.organization,
+                             roles=[*security_admin.roles.all(), Role.objects.get(code="audit_admin")],
+                             phone=None, is_active=True)
+    assert excinfo.value.code == "role.self"
+
+
+def test_a_department_admin_grants_only_what_the_grant_table_allows(nanjing_officer) -> None:
+    org = nanjing_officer.organization
+    user, _ = services.create_user(actor=nanjing_officer, username="staff1", full_name="员工", region=org.region,
+                                   organization=org, roles=[Role.objects.get(code="inspector")])
+    with pytest.raises(DomainError) as excinfo:
+        services.update_user(user, actor=nanjing_officer, full_name="员工", organization=org,
+                             roles=[Role.objects.get(code="data_admin")], phone=None, is_active=True)
+    assert excinfo.value.code == "role.forbidden"
+
+
+def test_a_department_admin_cannot_manage_a_more_powerful_account(nanjing_officer) -> None:
+    admin = make_user("nj_sys", "320100", roles=["system_admin"])
+    with pytest.raises(DomainError) as excinfo:
+        services.reset_password(admin, actor=nanjing_officer)
+    assert excinfo.value.code == "user.forbidden"
+    with pytest.raises(DomainError):
+        services.update_user(admin, actor=nanjing_officer, full_name="x", organization=admin.organization,
+                             roles=list(admin.roles.all()), phone=None, is_active=False)
+
+
+def test_the_three_duties_stay_on_different_accounts(security_admin) -> None:
+    user = make_user("dual", "320000", roles=["system_admin"])
+    with pytest.raises(DomainError) as excinfo:
+        services.update_user(user, actor=security_admin, full_name="x", organization=user.organization,
+                             roles=list(Role.objects.filter(code__in=["system_admin", "audit_admin"])),
+                             phone=None, is_active=True)
+    assert excinfo.value.code == "role.duties_combined"
+
+
+def test_administrative_roles_and_permissions_are_fixed(security_admin) -> None:
+    from django.contrib.auth.models import Permission
+
+    with pytest.raises(DomainError) as excinfo:
+        services.update_role(Role.objects.get(code="audit_admin"), actor=security_admin, permissions=[],
+                             all_departments=True)
+    assert excinfo.value.code == "role.fixed"
+    audit_perm = Permission.objects.get(codename="view_auditentry")
+    with pytest.raises(DomainError) as excinfo:
+        services.update_role(Role.objects.get(code="leader"), actor=security_admin, permissions=[audit_perm],
+                             all_departments=True)
+    assert excinfo.value.code == "role.admin_permission"
+
+
+def test_tokens_go_only_to_machine_accounts_and_never_widen_scopes(security_admin) -> None:
+    human = make_user("human", "320100", roles=["inspector"])
+    with pytest.raises(DomainError) as excinfo:
+        services.issue_token(actor=security_admin, user=human, name="x", scopes=["view"], days=30)
+    assert excinfo.value.code == "token.human_account"
+    machine = make_user("machine3", "320100", roles=["api_client"], is_machine=True)
+    with pytest.raises(DomainError) as excinfo:
+        services.issue_token(actor=security_admin, user=machine, name="x", scopes=["view", "delete"], days=30,
+                             actor_scopes=["view", "add"])
+    assert excinfo.value.code == "token.scope_escalation"
+
+
+def test_a_bad_phone_is_a_clear_error_not_a_crash(province_admin) -> None:
+    org = make_org("320106")
+    with pytest.raises(DomainError) as excinfo:
+        services.create_user(actor=province_admin, username="p1", full_name="x", region=org.region,
+                             organization=org, phone="123")
+    assert excinfo.value.fields == {"phone": [excinfo.value.message]}
+
+
+def test_one_address_is_throttled_after_many_failures(db, settings) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_MAX_FAILURES_PER_IP = 4
+    make_user("victim", "320106")
+    for i in range(4):
+        login_service.attempt_login(_request(), f"guess{i}", "wrong")
+    assert not login_service.attempt_login(_request(), "victim", "Jg-test-Passw0rd").ok
+    assert AuditEntry.objects.filter(action="login_failed", details__reason="ip_throttled").exists()
+    cache.clear()

@@ -10,8 +10,17 @@ from rest_framework.test import APIClient
 
 
 @pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
+def api_client(gulou_inspector) -> APIClient:
+    """The schema and docs are for signed-in callers (they map every endpoint)."""
+    client = APIClient()
+    client.force_login(gulou_inspector)
+    return client
+
+
+@pytest.mark.parametrize("url_name", ["api:schema", "api:docs", "api:redoc"])
+def test_the_schema_and_docs_refuse_anonymous_callers(db, url_name) -> None:
+    response = APIClient().get(reverse(url_name))
+    assert response.status_code in (401, 403)
 
 
 def test_it_builds_the_openapi_schema_without_warnings(db, tmp_path) -> None:

@@ -115,7 +115,7 @@ def test_it_records_the_hash_algorithm_per_entry() -> None:
     import hashlib
 
     entry = audit.record_event("test.event")
-    expected = "sm3" if "sm3" in hashlib.algorithms_available else "sha256"
+    expected = "hmac-sm3" if "sm3" in hashlib.algorithms_available else "hmac-sha256"
     assert entry.algorithm == expected
 
 
@@ -126,13 +126,11 @@ def test_prune_keeps_the_chain_verifiable(settings) -> None:
     long_ago = timezone.now() - dt.timedelta(days=200)
     for entry in old:
         _raw("UPDATE core_auditentry SET timestamp = %s WHERE seq = %s", [long_ago, entry.seq])
-    # Re-hash the back-dated entries as if they had been written then (the test only moves them in time).
-    from jianguan.lib.crypto import digest
-
+    # Re-hash the back-dated entries as if they had been written then (the test holds the key; an attacker doesn't).
     prev = audit.GENESIS_HASH
     for entry in AuditEntry.objects.order_by("seq"):
         entry.prev_hash = prev
-        new_hash = digest(entry.algorithm, audit.canonical_payload(entry))
+        new_hash = audit.mac(entry.algorithm, audit.canonical_payload(entry))
         _raw("UPDATE core_auditentry SET prev_hash = %s, hash = %s WHERE seq = %s", [prev, new_hash, entry.seq])
         prev = new_hash
     keep = audit.record_event("test.new")
@@ -159,3 +157,43 @@ def test_retention_below_180_days_is_refused(tmp_path) -> None:
     assert result.returncode == 2
     assert "JIANGUAN_AUDIT_RETENTION_DAYS=30: must be at least 180" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_chain_re_forged_without_the_key_is_detected() -> None:
+    import hashlib
+
+    entries = [audit.record_event("test.event", details={"i": i}) for i in range(3)]
+    _raw("UPDATE core_auditentry SET reason = %s WHERE seq = %s", ["forged", entries[1].seq])
+    entry = AuditEntry.objects.get(seq=entries[1].seq)
+    forged = hashlib.sha256(audit.canonical_payload(entry)).hexdigest()  # what an attacker without the key can do
+    _raw("UPDATE core_auditentry SET hash = %s WHERE seq = %s", [forged, entries[1].seq])
+    result = audit.verify_chain()
+    assert not result.ok and result.seq == entries[1].seq
+
+
+@pytest.mark.django_db
+def test_removing_the_newest_entries_is_detected_by_the_checkpoint() -> None:
+    entries = [audit.record_event("test.event", details={"i": i}) for i in range(5)]
+    assert audit.write_checkpoint() == entries[-1].seq
+    _raw("DELETE FROM core_auditentry WHERE seq >= %s", [entries[3].seq])
+    result = audit.verify_chain()
+    assert not result.ok
+    assert result.seq == entries[3].seq
+    assert "checkpoint" in result.problem
+
+
+@pytest.mark.django_db
+def test_a_forged_prune_anchor_is_detected() -> None:
+    entries = [audit.record_event("test.event", details={"i": i}) for i in range(4)]
+    AuditAnchor.objects.create(pruned_through_seq=entries[1].seq, last_hash=entries[1].hash, pruned_count=2,
+                               mac="0" * 64)
+    _raw("DELETE FROM core_auditentry WHERE seq <= %s", [entries[1].seq])
+    result = audit.verify_chain()
+    assert not result.ok and "anchor" in result.problem
+
+
+@pytest.mark.django_db
+def test_floats_hash_the_same_after_the_database_round_trip() -> None:
+    audit.record_event("test.event", details={"capital": 1e16, "zero": -0.0, "ratio": 0.1, "n": 10**15})
+    assert audit.verify_chain().ok

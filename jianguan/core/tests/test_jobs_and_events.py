@@ -100,6 +100,23 @@ def test_a_failing_handler_is_retried_by_the_sweep(db, django_capture_on_commit_
     assert calls["n"] == 2
 
 
+def test_an_integrity_error_inside_a_handler_is_a_failure_not_a_delivery(
+    db, django_capture_on_commit_callbacks
+) -> None:
+    from django.db import IntegrityError
+
+    def broken(event_id, payload):
+        raise IntegrityError("duplicate key in the handler's own table")
+
+    events.subscribe("test.integrity", broken, name="test.integrity")
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.publish("test.integrity", {"id": "D1"})
+    event.refresh_from_db()
+    assert event.delivered_at is None
+    assert "duplicate key" in event.last_error
+    assert not ProcessedEvent.objects.filter(event_id=event.pk).exists()
+
+
 def _redis_up() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=1):

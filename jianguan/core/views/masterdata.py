@@ -33,7 +33,6 @@ from jianguan.core.views.base import (
     polish_filter_form,
     render_page,
 )
-from jianguan.lib.masking import mask_address, mask_name
 
 # --- Subjects ---------------------------------------------------------------------------------------------------------
 
@@ -144,13 +143,12 @@ def subject_export(request: HttpRequest) -> HttpResponse:
                                 _("Address"), _("Region code"), _("Region"), _("Industry code"), _("Status"),
                                 _("Established on"))]
         for subject in queryset.iterator(chunk_size=2000):
-            personal = subject.subject_type == SubjectType.INDIVIDUAL
             yield [_csv_cell(v) for v in (
                 subject.uscc,
                 subject.name,
                 labels.get(subject.subject_type, subject.subject_type),
-                mask_name(subject.legal_representative) if personal else subject.legal_representative,
-                mask_address(subject.address) if personal else subject.address,
+                subject.display_legal_representative,
+                subject.display_address,
                 subject.region_id,
                 subject.region.full_name,
                 subject.industry_id or "",

@@ -26,8 +26,14 @@ class ApiTokenViewSet(ScopedReadOnlyViewSet):
         serializer = ApiTokenSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        caller_token = request.auth if isinstance(request.auth, ApiToken) else None
         token, secret = services.issue_token(
-            actor=request.user, user=data["user"], name=data["name"], scopes=data["scopes"], days=data["days"]
+            actor=request.user,
+            user=data["user"],
+            name=data["name"],
+            scopes=data["scopes"],
+            days=data["days"],
+            actor_scopes=caller_token.scopes if caller_token is not None else None,
         )
         token.secret = secret  # type: ignore[attr-defined]
         return Response(ApiTokenCreatedSerializer(token, context=self.get_serializer_context()).data, status=201)

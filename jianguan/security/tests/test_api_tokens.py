@@ -158,7 +158,8 @@ def test_it_stops_a_revoked_token_at_once(api_client, admins, security_admin) ->
 
 
 def test_it_needs_the_change_scope_to_revoke_with_a_token(api_client, tokens, admins) -> None:
-    _token, secret = issue_token(actor=admins["gulou"], user=admins["gulou"], name="self", scopes=["view"], days=1)
+    robot = make_user("robot", "320106", roles=["security_admin"], is_machine=True)
+    _token, secret = issue_token(actor=admins["gulou"], user=robot, name="robot", scopes=["view"], days=1)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert_error(api_client.post(revoke(tokens["gulou"])), 403, "token.scope")
 

@@ -100,12 +100,12 @@ def test_it_edits_an_accounts_roles(client: Client, nanjing_officer: User) -> No
     assert page.status_code == 200
     assert "13911112222" not in page.content.decode() and "139****2222" in page.content.decode()
     response = client.post(reverse("security:user_edit", args=[target.pk]), {
-        "full_name": "鼓楼甲", "organization": target.organization_id, "roles": ["inspector", "leader"],
+        "full_name": "鼓楼甲", "organization": target.organization_id, "roles": ["inspector", "complaint_handler"],
         "phone": "", "is_active": "on",
     })
     assert response.status_code == 302
     target.refresh_from_db()
-    assert set(target.roles.values_list("code", flat=True)) == {"inspector", "leader"}
+    assert set(target.roles.values_list("code", flat=True)) == {"inspector", "complaint_handler"}
     assert target.full_name == "鼓楼甲"
     assert target.phone == "13911112222"  # left empty: kept
     assert AuditEntry.objects.filter(object_type="core.user", object_id=str(target.pk), action="update").exists()

@@ -30,7 +30,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"audit chain BROKEN after {result.checked} good entries: {result.problem}", returncode=1
                 )
-            self.stdout.write(f"audit chain OK: {result.checked} entries verified")
+            head = audit.write_checkpoint()
+            self.stdout.write(f"audit chain OK: {result.checked} entries verified; checkpoint written at #{head}")
             return
         with audit.audit_context(actor_name="system:audit-prune"):
             count = audit.prune_expired(dry_run=options["dry_run"])

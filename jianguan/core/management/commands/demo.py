@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from jianguan.core import demo
@@ -21,6 +22,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(
+                "the demo publishes its passwords and TOTP secret: refused with JIANGUAN_PRODUCTION=True"
+            )
         if demo.demo_loaded():
             self.stdout.write("demo data already loaded; nothing to do")
         else:

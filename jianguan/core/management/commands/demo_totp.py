@@ -14,6 +14,6 @@ class Command(BaseCommand):
     help = "Print the current TOTP code shared by the demo administrator accounts."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if getattr(settings, "JIANGUAN_PRODUCTION", False) or settings.SECRET_KEY != settings.EMBEDDED_INSECURE_KEY:
+        if settings.PRODUCTION or settings.SECRET_KEY != settings.EMBEDDED_INSECURE_KEY:
             raise CommandError("only available in the embedded demo")
         self.stdout.write(demo.current_demo_totp())
