@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from jianguan.catalog.api import urls as catalog_api_urls
+from jianguan.complaints.api import urls as complaints_api_urls
 from jianguan.core.api import urls as core_api_urls
 from jianguan.core.api.views import RedocView, SwaggerView
 from jianguan.security.api import urls as security_api_urls
@@ -18,6 +20,8 @@ app_name = "api"
 v1_patterns = [
     *core_api_urls.urlpatterns,
     *security_api_urls.urlpatterns,
+    *catalog_api_urls.urlpatterns,
+    *complaints_api_urls.urlpatterns,
 ]
 
 urlpatterns = [

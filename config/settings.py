@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "jianguan.core",
     "jianguan.security",
+    "jianguan.catalog",
+    "jianguan.complaints",
 ]
 
 MIDDLEWARE = [

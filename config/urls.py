@@ -6,5 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("config.api_urls")),
     path("security/", include("jianguan.security.urls")),
+    path("catalog/", include("jianguan.catalog.urls")),
+    path("complaints/", include("jianguan.complaints.urls")),
     path("", include("jianguan.core.urls")),
 ]

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from jianguan.core.navigation import modules_for
+from jianguan.core.navigation import modules_for, portal_modules
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_modules": []}
-    return {"nav_modules": modules_for(user)}
+        return {"nav_modules": [], "portal_modules": portal_modules}
+    return {"nav_modules": modules_for(user), "portal_modules": portal_modules}

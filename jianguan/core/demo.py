@@ -200,6 +200,18 @@ class DemoSummary:
     officers: int
     seconds: float
     rate: float
+    extra: dict[str, str]
+
+
+DemoStep = Callable[[random.Random], str]
+_extra_steps: list[tuple[str, DemoStep]] = []
+
+
+def register_demo_step(name: str, step: DemoStep) -> None:
+    """Called from an app's ``ready()``: ``step(rng)`` adds that app's demo data after the kernel's and returns a
+    one-line summary. Steps run in registration order, each in its own transaction."""
+    if all(existing != name for existing, _s in _extra_steps):
+        _extra_steps.append((name, step))
 
 
 def demo_loaded() -> bool:
@@ -223,6 +235,10 @@ def build(
         n_subjects = build_subjects(entities, rng, progress=progress)
         rate = n_subjects / max(time.perf_counter() - t0, 1e-9)
         n_officers = build_officers(officers, rng)
+        extra = {}
+        for name, step in _extra_steps:
+            with transaction.atomic():
+                extra[name] = step(random.Random(f"{seed}:{name}"))
         audit.record_event(
             "core.demo.loaded",
             details={
@@ -233,7 +249,7 @@ def build(
                 "seed": seed,
             },
         )
-    return DemoSummary(orgs, users, n_subjects, n_officers, time.perf_counter() - started, rate)
+    return DemoSummary(orgs, users, n_subjects, n_officers, time.perf_counter() - started, rate, extra)
 
 
 @transaction.atomic

@@ -26,9 +26,23 @@ def register_module(module: Module) -> None:
     _modules[module.code] = module
 
 
+PUBLIC = "public"  # permission value of a portal entry anyone may open
+
+
+def portal_modules() -> list[dict[str, Any]]:
+    """Entries of the public portal (group "portal"), shown to everyone."""
+    return [
+        {"code": m.code, "label": m.label, "url": reverse(m.url_name), "group": m.group}
+        for m in sorted(_modules.values(), key=lambda m: (m.order, m.code))
+        if m.group == "portal"
+    ]
+
+
 def modules_for(user: Any) -> list[dict[str, Any]]:
     entries = []
     for module in sorted(_modules.values(), key=lambda m: (m.order, m.code)):
+        if module.group == "portal":
+            continue
         if any(user.has_perm(p.strip()) for p in module.permission.split(",")):
             entries.append(
                 {"code": module.code, "label": module.label, "url": reverse(module.url_name), "group": module.group}

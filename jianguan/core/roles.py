@@ -174,7 +174,7 @@ def sync_builtin_roles(**kwargs: object) -> None:
     """Create or refresh the built-in roles; permissions that do not exist yet are picked up on a later run."""
     from jianguan.core.models import Role
 
-    for definition in BUILTIN_ROLES:
+    for definition in all_role_definitions():
         role, _created = Role.objects.update_or_create(
             code=definition.code,
             defaults={
@@ -185,7 +185,36 @@ def sync_builtin_roles(**kwargs: object) -> None:
                 "builtin": True,
             },
         )
-        role.permissions.add(*_permissions(definition.permissions))
+        role.permissions.add(*_permissions((*definition.permissions, *_extra_permissions.get(definition.code, ()))))
+
+
+_extra_roles: list[RoleDefinition] = []
+_extra_permissions: dict[str, list[str]] = {}
+
+
+def register_role(definition: RoleDefinition, *, business: bool = True) -> None:
+    """Called from an app's ``ready()``: add a role of that app. Business roles are granted by the system and
+    security administrators, like the built-in ones."""
+    if all(r.code != definition.code for r in _extra_roles):
+        _extra_roles.append(definition)
+    if business:
+        for granter in ("security_admin", "system_admin"):
+            if definition.code not in GRANTS[granter]:
+                GRANTS[granter] = (*GRANTS[granter], definition.code)
+
+
+def register_role_permissions(role_code: str, permissions: tuple[str, ...]) -> None:
+    """Called from an app's ``ready()``: give a built-in role permissions on that app's models (never one of
+    ``ADMIN_ONLY_PERMISSIONS`` to a non-administrative role)."""
+    if role_code not in ADMIN_ROLES and set(permissions) & ADMIN_ONLY_PERMISSIONS:
+        raise ValueError(f"administrative permissions cannot go to {role_code}")
+    _extra_permissions.setdefault(role_code, []).extend(
+        p for p in permissions if p not in _extra_permissions.get(role_code, [])
+    )
+
+
+def all_role_definitions() -> list[RoleDefinition]:
+    return [*BUILTIN_ROLES, *_extra_roles]
 
 
 def grantable_role_codes(user: object) -> set[str]:

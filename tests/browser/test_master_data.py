@@ -121,6 +121,7 @@ def test_it_unmasks_an_officers_id_number_once_with_a_reason_and_audits_it(page:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="product bug: the 导出CSV link sits outside the htmx-swapped table, so after filtering it still points at "
     "the unfiltered export",
 )

@@ -45,6 +45,8 @@ class Command(BaseCommand):
                 f"{summary.users} users, {summary.subjects} entities ({summary.rate:,.0f} entities/s), "
                 f"{summary.officers} enforcement officers"
             )
+            for name, line in summary.extra.items():
+                self.stdout.write(f"  {name}: {line}")
         self.print_logins()
 
     def print_logins(self) -> None:
