@@ -202,6 +202,9 @@ SECURE_SSL_REDIRECT = env_bool("JIANGUAN_SSL_REDIRECT", False)
 if env_bool("JIANGUAN_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 LOGIN_MAX_FAILURES_PER_IP = env_int("JIANGUAN_LOGIN_MAX_FAILURES_PER_IP", 30, minimum=1)
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For; the client address is taken that many
+# entries from the right (0: use the socket address).
+TRUSTED_PROXY_HOPS = env_int("JIANGUAN_TRUSTED_PROXY_HOPS", 0, minimum=0)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -20,7 +20,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jianguan.core import audit, services
-from jianguan.core.middleware import mfa_required
+from jianguan.core.middleware import client_ip, mfa_required
 from jianguan.core.models import User
 from jianguan.core.passwords import password_expired
 
@@ -36,7 +36,7 @@ class LoginOutcome:
 
 def attempt_login(request: HttpRequest, username: str, password: str) -> LoginOutcome:
     """Check the password, honouring lockout; on success log the user in and say which step comes next."""
-    ip_key = f"login-failures:{request.META.get('REMOTE_ADDR', '')}"
+    ip_key = f"login-failures:{client_ip(request)}"
     if cache.get(ip_key, 0) >= settings.LOGIN_MAX_FAILURES_PER_IP:
         user_login_failed.send(sender=__name__, credentials={"username": username}, request=request,
                                reason="ip_throttled")

@@ -29,7 +29,16 @@ class RequestIdMiddleware:
         return response
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: Any) -> str:
+    """The client's address: the socket peer, or behind ``TRUSTED_PROXY_HOPS`` proxies the entry they appended."""
+    if request is None:
+        return ""
+    hops = settings.TRUSTED_PROXY_HOPS
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        parts = [p.strip() for p in forwarded.split(",") if p.strip()]
+        if len(parts) >= hops:
+            return parts[-hops][:45]
     return str(request.META.get("REMOTE_ADDR", ""))[:45]
 
 

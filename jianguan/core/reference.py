@@ -100,11 +100,35 @@ def load_industries(path: Path = DEFAULT_INDUSTRIES, *, apps: Any = global_apps)
 
 
 def ensure_loaded(**kwargs: Any) -> None:
-    """post_migrate: reload the shipped reference data when its tables are empty (e.g. after a test flush)."""
+    """post_migrate: reload the shipped reference data when its tables are empty (e.g. after a test flush).
+
+    Empty tables are filled with one bulk insert each (parents before children), not row by row.
+    """
     Region = global_apps.get_model("core", "Region")
-    if not Region.objects.exists():
-        load_regions(edition="2023")
-    if not global_apps.get_model("core", "DepartmentKind").objects.exists():
-        load_department_kinds()
-    if not global_apps.get_model("core", "IndustryCode").objects.exists():
-        load_industries()
+    DepartmentKind = global_apps.get_model("core", "DepartmentKind")
+    IndustryCode = global_apps.get_model("core", "IndustryCode")
+    with transaction.atomic():
+        if not Region.objects.exists():
+            Region.objects.bulk_create(
+                Region(
+                    code=r["code"],
+                    name=r["name"],
+                    short_name=r["short_name"] or r["name"],
+                    level=r["level"],
+                    kind=r["kind"],
+                    parent_id=r["parent_code"] or None,
+                    edition="2023",
+                    active=True,
+                )
+                for r in _rows(DEFAULT_REGIONS, REGION_COLUMNS)
+            )
+        if not DepartmentKind.objects.exists():
+            DepartmentKind.objects.bulk_create(
+                DepartmentKind(**{k: r[k] for k in ("code", "name", "province_name", "short_name", "en_name")})
+                for r in _rows(DEFAULT_DEPARTMENT_KINDS, ("code", "name", "province_name", "short_name", "en_name"))
+            )
+        if not IndustryCode.objects.exists():
+            IndustryCode.objects.bulk_create(
+                IndustryCode(code=r["code"], name=r["name"], level=r["level"], parent_id=r["parent_code"] or None)
+                for r in _rows(DEFAULT_INDUSTRIES, ("code", "name", "level", "parent_code"))
+            )

@@ -128,9 +128,9 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
 
 
 def _ip(request: Any) -> str:
-    if request is None:
-        return ""
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
+    from jianguan.core.middleware import client_ip
+
+    return client_ip(request)
 
 
 def connect() -> None:

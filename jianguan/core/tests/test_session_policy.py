@@ -30,3 +30,15 @@ def test_pages_carry_the_security_headers(client) -> None:
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "X-Request-ID" in response
+
+
+def test_the_client_address_behind_trusted_proxies(rf, settings) -> None:
+    from jianguan.core.middleware import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.2", REMOTE_ADDR="10.0.0.1")
+    settings.TRUSTED_PROXY_HOPS = 0
+    assert client_ip(request) == "10.0.0.1"  # forwarded headers are ignored unless proxies are declared
+    settings.TRUSTED_PROXY_HOPS = 2
+    assert client_ip(request) == "203.0.113.9"
+    settings.TRUSTED_PROXY_HOPS = 1
+    assert client_ip(request) == "10.0.0.2"
