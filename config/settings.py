@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "jianguan.security",
     "jianguan.catalog",
     "jianguan.complaints",
+    "jianguan.datacenter",
 ]
 
 MIDDLEWARE = [

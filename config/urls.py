@@ -8,5 +8,6 @@ urlpatterns = [
     path("security/", include("jianguan.security.urls")),
     path("catalog/", include("jianguan.catalog.urls")),
     path("complaints/", include("jianguan.complaints.urls")),
+    path("datacenter/", include("jianguan.datacenter.urls")),
     path("", include("jianguan.core.urls")),
 ]
