@@ -1,4 +1,4 @@
 from __future__ import annotations
 
 app_name = "complaints"
-urlpatterns: list = []
+urlpatterns: list[object] = []

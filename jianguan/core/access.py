@@ -24,7 +24,7 @@ def get_object_for(user: Any, model: type[_M], pk: Any, action: str = "view") ->
     if not isinstance(queryset, ScopedQuerySet):
         raise TypeError(f"{model.__name__} has no scoped manager")
     try:
-        obj = queryset.in_scope_of(user).get(pk=pk)
+        obj: _M = queryset.in_scope_of(user).get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError, ValidationError):  # type: ignore[attr-defined]
         raise Http404 from None
     if not user.has_perm(permission_name(model, "view")):

@@ -347,9 +347,15 @@ class _SubjectContext:
 
 def _subject_context() -> _SubjectContext:
     counties = list(Region.objects.filter(level="county", active=True).select_related("parent"))
-    industries = list(IndustryCode.objects.filter(level="group").values_list("code", "parent__parent_id"))
+    industries: list[tuple[str, str]] = [
+        (code, section or "S")
+        for code, section in IndustryCode.objects.filter(level="group").values_list("code", "parent__parent_id")
+    ]
     if not industries:
-        industries = list(IndustryCode.objects.filter(level="division").values_list("code", "parent_id"))
+        industries = [
+            (code, section or "S")
+            for code, section in IndustryCode.objects.filter(level="division").values_list("code", "parent_id")
+        ]
     return _SubjectContext(counties, _county_weights(counties), industries, timezone.now())
 
 
@@ -419,7 +425,7 @@ def build_subjects(count: int, rng: random.Random, *, progress: Callable[[int], 
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 columns = ", ".join(SUBJECT_COLUMNS)
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
                         done += 1

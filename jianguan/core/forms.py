@@ -119,7 +119,7 @@ class OfficerForm(forms.Form):
     id_number = forms.CharField(label=_("ID number"), max_length=18, validators=[validators.validate_id_number])
     certificate_no = forms.CharField(label=_("Certificate number"), max_length=30)
     organization = forms.ModelChoiceField(label=_("Department"), queryset=Organization.objects.none())
-    fields = forms.MultipleChoiceField(label=_("Fields of competence"), choices=CompetenceField.choices,
+    competence = forms.MultipleChoiceField(label=_("Fields of competence"), choices=CompetenceField.choices,
                                        widget=forms.CheckboxSelectMultiple, required=False)
     phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False,
                             validators=[validators.validate_mobile])
@@ -147,6 +147,7 @@ class OfficerForm(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        data["fields"] = data.pop("competence", [])  # the model's name; a form attribute may not be called "fields"
         if self.editing:
             for name in ("id_number", "phone"):
                 if not data.get(name):

@@ -70,12 +70,12 @@ def next_step(user: Any, request: HttpRequest) -> str:
 
 
 def has_confirmed_device(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def verify_otp(request: HttpRequest, token: str) -> bool:
     """Check a TOTP code against the user's confirmed devices; on success mark the session verified."""
-    user = request.user
+    user: Any = request.user
     device = match_token(user, token.strip())
     if device is None:
         audit.append("login_failed", target=user, success=False, details={"reason": "otp_invalid"})
@@ -108,7 +108,7 @@ def device_secret_base32(device: TOTPDevice) -> str:
 @transaction.atomic
 def confirm_enrolment(request: HttpRequest, token: str) -> bool:
     """Confirm the pending device with a first code; the session then counts as verified."""
-    user = request.user
+    user: Any = request.user
     device = pending_device(user)
     if not device.verify_token(token.strip()):
         return False

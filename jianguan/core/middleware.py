@@ -38,7 +38,7 @@ def client_ip(request: Any) -> str:
     if hops and forwarded:
         parts = [p.strip() for p in forwarded.split(",") if p.strip()]
         if len(parts) >= hops:
-            return parts[-hops][:45]
+            return str(parts[-hops])[:45]
     return str(request.META.get("REMOTE_ADDR", ""))[:45]
 
 

@@ -194,9 +194,9 @@ class User(AuditedModel, AbstractUser):
     scope_region_field: ClassVar[str | None] = "region"
     scope_org_field: ClassVar[str | None] = "organization"
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("user")
         verbose_name_plural = _("users")
         permissions = [

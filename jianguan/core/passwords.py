@@ -45,4 +45,4 @@ def password_expired(user: Any, now: dt.datetime | None = None) -> bool:
     if changed is None:
         return True
     now = now or timezone.now()
-    return now - changed > dt.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+    return bool(now - changed > dt.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS))

@@ -86,7 +86,7 @@ def create_organization(
         uscc = _validated(v.validate_uscc, uscc, "uscc")
     if Organization.objects.filter(region=region, kind=kind).exists():
         raise DomainError("organization.exists", f"{region.name}已有{kind.short_name}部门。")
-    org = Organization.objects.create(
+    org: Organization = Organization.objects.create(
         code=f"{region.code}{kind.code}",
         name=name or organization_name(region, kind),
         kind=kind,
@@ -411,7 +411,7 @@ def authenticate_token(secret: str) -> ApiToken | None:
     parts = secret.split("_")
     if len(parts) < 3 or parts[0] != "jg":
         return None
-    token = ApiToken.objects.select_related("user", "user__region").filter(prefix=parts[1]).first()
+    token: ApiToken | None = ApiToken.objects.select_related("user", "user__region").filter(prefix=parts[1]).first()
     if token is None or not secrets.compare_digest(token.secret_hash, _hash_secret(secret)):
         return None
     if not token.is_usable() or is_locked(token.user):
@@ -447,7 +447,7 @@ def create_subject(*, actor: Any, **data: Any) -> Subject:
         raise DomainError(
             "subject.exists", "该统一社会信用代码已登记。", fields={"uscc": ["该统一社会信用代码已登记。"]}
         )
-    subject = Subject.objects.create(**data)
+    subject: Subject = Subject.objects.create(**data)
     _recheck(actor, subject)
     return subject
 

@@ -17,7 +17,7 @@ MASKED = "******"
 def snapshot(instance: models.Model) -> dict[str, Any]:
     """Field values for the audit diff; encrypted fields are recorded only as changed, never in clear."""
     exclude = set(getattr(type(instance), "audit_exclude", ()))
-    personal_fields = getattr(instance, "personal_data_fields", tuple)()
+    personal_fields: tuple[str, ...] = getattr(instance, "personal_data_fields", tuple)()
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
         if field.name in exclude:

@@ -373,7 +373,7 @@ def test_it_registers_an_officer_in_a_department_in_scope(client: Client, nanjin
     id_number = make_id_number("32010619900101123")
     response = client.post(reverse("core:officer_create"), {
         "name": "新执法员", "id_number": id_number, "certificate_no": "JS320106999001", "organization": org.pk,
-        "fields": ["market", "food"], "phone": "13800001111", "active": "on",
+        "competence": ["market", "food"], "phone": "13800001111", "active": "on",
     })
     officer = EnforcementOfficer.objects.get(certificate_no="JS320106999001")
     assert response["Location"] == reverse("core:officer_detail", args=[officer.pk])
@@ -402,7 +402,7 @@ def test_it_edits_an_officer_keeping_personal_data_when_left_empty(client: Clien
     assert officer.id_number not in page.content.decode() and "13912345678" not in page.content.decode()
     response = client.post(reverse("core:officer_edit", args=[officer.pk]), {
         "name": "改名执法员", "id_number": "", "certificate_no": officer.certificate_no,
-        "organization": officer.organization_id, "fields": ["market"], "phone": "", "active": "on",
+        "organization": officer.organization_id, "competence": ["market"], "phone": "", "active": "on",
     })
     assert response.status_code == 302
     fresh = EnforcementOfficer.objects.get(pk=officer.pk)

@@ -252,7 +252,7 @@ def officer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     officer = get_object_for(request.user, EnforcementOfficer, pk, "change")
     initial = {
         "name": officer.name, "certificate_no": officer.certificate_no, "organization": officer.organization_id,
-        "fields": officer.fields, "active": officer.active,
+        "competence": officer.fields, "active": officer.active,
     }
     form = OfficerForm(request.POST or None, user=request.user, editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():

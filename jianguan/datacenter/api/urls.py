@@ -1,3 +1,3 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+urlpatterns: list[object] = []
