@@ -27,3 +27,12 @@ def audit_checkpoint() -> int:
     from jianguan.core import audit
 
     return audit.write_checkpoint()
+
+
+@shared_task(name="jianguan.core.tasks.audit_prune")
+def audit_prune() -> int:
+    """Daily: drop audit entries past JIANGUAN_AUDIT_RETENTION_DAYS (the chain stays verifiable via its anchor)."""
+    from jianguan.core import audit
+
+    with audit.audit_context(actor_name="system:audit-prune"):
+        return audit.prune_expired()

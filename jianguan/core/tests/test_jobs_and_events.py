@@ -117,9 +117,9 @@ def test_an_integrity_error_inside_a_handler_is_a_failure_not_a_delivery(
     assert not ProcessedEvent.objects.filter(event_id=event.pk).exists()
 
 
-def _redis_up() -> bool:
+def _port_open(port: int) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
     except OSError:
         return False
@@ -136,14 +136,18 @@ def _reset_connection_pools(app) -> None:
 @pytest.mark.worker
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_job_runs_through_a_real_celery_worker_against_redis(audit_admin, tmp_path: Path) -> None:
-    if not _redis_up():
+@pytest.mark.parametrize(
+    ("broker", "port"),
+    [("redis://127.0.0.1:6379/14", 6379), ("amqp://guest:guest@127.0.0.1:5672//", 5672)],
+    ids=["redis", "rabbitmq"],
+)
+def test_a_job_runs_through_a_real_celery_worker(audit_admin, tmp_path: Path, broker: str, port: int) -> None:
+    if not _port_open(port):
         if os.environ.get("JIANGUAN_REQUIRE_SERVICES") == "True":
-            pytest.fail("Redis is not reachable on 127.0.0.1:6379")
-        pytest.skip("Redis is not running")
+            pytest.fail(f"the broker is not reachable on 127.0.0.1:{port}")
+        pytest.skip("broker not running")
     from config.celery import app
 
-    broker = "redis://127.0.0.1:6379/14"
     settings_dict = connection.settings_dict
     if connection.vendor == "sqlite":
         db_url = f"sqlite:///{settings_dict['NAME']}"
