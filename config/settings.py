@@ -306,6 +306,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "RegionLevelEnum": "jianguan.core.choices.RegionLevel",
+        "VersionStatusEnum": "jianguan.catalog.choices.VersionStatus",
+        "BasisStatusEnum": "jianguan.catalog.choices.BasisStatus",
+        "BasisLevelEnum": "jianguan.catalog.choices.BasisLevel",
+    },
 }
 
 # --- Celery

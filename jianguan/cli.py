@@ -14,6 +14,11 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
     argv = list(sys.argv if argv is None else argv)
+    for index, arg in enumerate(argv):  # honour --settings before Django is set up
+        if arg.startswith("--settings="):
+            os.environ["DJANGO_SETTINGS_MODULE"] = arg.split("=", 1)[1]
+        elif arg == "--settings" and index + 1 < len(argv):
+            os.environ["DJANGO_SETTINGS_MODULE"] = argv[index + 1]
     try:
         import django
 

@@ -43,7 +43,7 @@ def client_ip(request: Any) -> str:
 
 
 # Paths a signed-in user may reach before finishing the second factor or a forced password change.
-_EXEMPT_PREFIXES = ("/static/", "/accounts/", "/i18n/", "/api/", "/open311/", "/portal/")
+_EXEMPT_PREFIXES = ("/static/", "/accounts/", "/i18n/", "/api/", "/open311/", "/portal/", "/catalog/public/")
 
 
 class SecurityPolicyMiddleware:
