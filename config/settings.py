@@ -329,6 +329,7 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "jianguan.core.tasks.deliver_outbox", "schedule": 60.0},
     "audit-checkpoint": {"task": "jianguan.core.tasks.audit_checkpoint", "schedule": 600.0},
     "audit-prune": {"task": "jianguan.core.tasks.audit_prune", "schedule": 86_400.0},
+    "complaints-sweep-deadlines": {"task": "jianguan.complaints.tasks.sweep_deadlines", "schedule": 900.0},
 }
 
 LOGGING = {

@@ -8,6 +8,8 @@ urlpatterns = [
     path("security/", include("jianguan.security.urls")),
     path("catalog/", include("jianguan.catalog.urls")),
     path("complaints/", include("jianguan.complaints.urls")),
+    path("portal/complaints/", include("jianguan.complaints.urls_portal")),
+    path("open311/", include("jianguan.complaints.urls_open311")),
     path("datacenter/", include("jianguan.datacenter.urls")),
     path("", include("jianguan.core.urls")),
 ]

@@ -1,0 +1,62 @@
+"""Scoring candidate duplicates (并单): character-bigram cosine similarity of the texts, raised when the tickets name
+the same entity, the same place, or come from the same person (compared through the phone's blind index)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+_NOISE = re.compile(r"[\s\d，。！？、；：“”‘’（）()《》,.!?;:\"'\-]+")
+
+
+def bigrams(text: str) -> Counter[str]:
+    clean = _NOISE.sub("", text or "")
+    return Counter(clean[i : i + 2] for i in range(len(clean) - 1))
+
+
+def cosine(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(count * b.get(gram, 0) for gram, count in a.items())
+    norm = math.sqrt(sum(c * c for c in a.values())) * math.sqrt(sum(c * c for c in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def score_candidates(
+    complaint: Any, candidates: list[Any], *, reporter_index: str = ""
+) -> list[tuple[Any, float, list[str]]]:
+    """(candidate, score in 0–1, reasons) for each candidate, best first."""
+    mine = bigrams(f"{complaint.title}{complaint.content}")
+    out = []
+    for other in candidates:
+        text = cosine(mine, bigrams(f"{other.title}{other.content}"))
+        reasons = [f"text:{text:.2f}"]
+        score = text
+        if complaint.subject_id and other.subject_id == complaint.subject_id:
+            score += 0.35
+            reasons.append("same_subject")
+        elif complaint.subject_name and other.subject_name == complaint.subject_name:
+            score += 0.3
+            reasons.append("same_subject_name")
+        if complaint.place_address and other.place_address == complaint.place_address:
+            score += 0.2
+            reasons.append("same_place")
+        other_reporter = getattr(other, "reporter", None) if _has_reporter(other) else None
+        if reporter_index and other_reporter is not None and other_reporter.phone_index == reporter_index:
+            score += 0.2
+            reasons.append("same_reporter")
+        if complaint.category_id and other.category_id == complaint.category_id:
+            score += 0.05
+            reasons.append("same_category")
+        out.append((other, min(score, 1.0), reasons))
+    out.sort(key=lambda item: -item[1])
+    return out
+
+
+def _has_reporter(obj: Any) -> bool:
+    try:
+        return obj.reporter is not None
+    except Exception:  # RelatedObjectDoesNotExist (anonymous ticket)
+        return False

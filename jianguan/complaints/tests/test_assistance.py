@@ -1,0 +1,114 @@
+"""Assistance: the classifier (train, held-out accuracy, suggestion with confidence, corrections kept and used) and
+duplicate proposals (并单)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from jianguan.complaints import classifier, services
+from jianguan.complaints.choices import ComplaintStatus
+from jianguan.complaints.models import Category, ClassificationFeedback, ClassifierModel
+from jianguan.complaints.tests.factories import intake_record, make_ticket
+
+pytestmark = pytest.mark.django_db
+
+TEXTS = {
+    "0101": ["饭店后厨卫生很差，吃完拉肚子", "餐馆使用过期食材，餐具不消毒", "小吃店苍蝇乱飞，卫生状况堪忧",
+             "食堂饭菜变质，多名员工腹泻"],
+    "0201": ["健身房跑路，会员卡余额无法退还", "美容店关门，充值的预付卡不退款", "培训机构倒闭，预付学费退不了",
+             "理发店换老板，会员卡不能用了"],
+    "0403": ["楼下烧烤店噪音扰民到深夜", "广场舞音响太吵影响休息", "工厂机器轰鸣噪声扰民", "酒吧噪音很大吵得睡不着"],
+    "0901": ["公司拖欠三个月工资不发", "包工头拖欠农民工工资", "老板欠薪跑路讨薪无门", "单位克扣工资并拖欠加班费"],
+}
+
+
+def labelled_rows(repeat: int = 4) -> list[tuple[str, str, str | None, int]]:
+    kinds = {"0101": "001", "0201": "001", "0403": "002", "0901": "017"}
+    rows = []
+    for i in range(repeat):
+        for code, texts in TEXTS.items():
+            for text in texts:
+                rows.append((f"{text}，第{i}次反映。", code, kinds[code], 1))
+    return rows
+
+
+@pytest.fixture
+def trained(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return classifier.train(rows=labelled_rows())
+
+
+@pytest.mark.slow
+def test_it_trains_and_reports_held_out_accuracy(trained) -> None:
+    assert trained.held_out > 0 and trained.category_accuracy >= 0.7
+    row = ClassifierModel.objects.get(version=trained.version)
+    assert row.active and row.category_accuracy == pytest.approx(trained.category_accuracy, abs=1e-4)
+    assert trained.path.exists()
+
+
+@pytest.mark.slow
+def test_it_suggests_a_category_and_department_with_confidence(trained) -> None:
+    suggestion = classifier.suggest("小区楼下的大排档噪音扰民，每天吵到凌晨")
+    assert suggestion.category_code == "0403" and suggestion.department_kind == "002"
+    assert 0 < suggestion.confidence <= 1
+
+
+@pytest.mark.slow
+def test_the_suggestion_is_stored_on_the_ticket_and_a_correction_is_kept(trained, nanjing_dispatcher) -> None:
+    ticket = services.receive_complaint(intake_record(content="健身房突然关门，会员卡里的钱退不了"), actor=None,
+                                        channel="portal").complaints[0]
+    services.suggest_classification(ticket)
+    assert ticket.suggested_category.code == "0201" and ticket.suggestion_model == trained.version
+    services.accept_complaint(ticket, actor=nanjing_dispatcher, category=Category.objects.get(code="0202"))
+    feedback = ClassificationFeedback.objects.get()
+    assert (feedback.suggested_category.code, feedback.chosen_category.code) == ("0201", "0202")
+
+
+@pytest.mark.slow
+def test_a_tampered_artifact_is_not_loaded(trained) -> None:
+    trained.path.write_bytes(trained.path.read_bytes() + b"x")
+    classifier.reset()
+    assert classifier.suggest("饭店卫生差") is None
+
+
+@pytest.mark.slow
+def test_the_train_command_prints_held_out_accuracy_and_uses_corrections(settings, tmp_path, capsys,
+                                                                         nanjing_dispatcher) -> None:
+    settings.VAR_DIR = tmp_path
+    for code, texts in TEXTS.items():
+        for text in texts * 2:
+            ticket = make_ticket(ComplaintStatus.REGISTERED, category=code, content=text)
+            assert ticket.category.code == code
+    ClassificationFeedback.objects.create(complaint=ticket, chosen_category=ticket.category,
+                                          suggested_category=Category.objects.get(code="0101"))
+    call_command("complaints", "train")
+    out = capsys.readouterr().out
+    assert "held-out accuracy: category" in out and "1 handler corrections" in out
+
+
+def test_too_little_data_is_refused(settings, tmp_path) -> None:
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(classifier.TooLittleData):
+        classifier.train(rows=labelled_rows()[:5])
+    assert classifier.suggest("任何文本") is None
+
+
+def test_duplicates_are_proposed_for_the_same_entity_and_similar_text() -> None:
+    first = make_ticket(ComplaintStatus.REGISTERED, content="南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻")
+    unrelated = make_ticket(ComplaintStatus.REGISTERED, content="某工地夜间施工噪音扰民", subject_name="另一家公司",
+                            place_address="南京市鼓楼区汉中路1号", category="0703")
+    second = make_ticket(ComplaintStatus.RECEIVED, content="南京某某餐饮后厨卫生很差，餐具没有消毒，吃了腹泻")
+    proposals = services.propose_duplicates(second)
+    assert [p.candidate for p in proposals][0] == first
+    assert unrelated not in [p.candidate for p in proposals]
+    assert "same_subject_name" in proposals[0].reasons and proposals[0].score >= 0.55
+
+
+def test_a_merge_closes_the_duplicate_into_the_master(nanjing_dispatcher) -> None:
+    first = make_ticket(ComplaintStatus.REGISTERED)
+    second = make_ticket(ComplaintStatus.RECEIVED)
+    services.propose_duplicates(second)
+    services.merge_complaint(second, actor=nanjing_dispatcher, into=first)
+    assert second.status == ComplaintStatus.MERGED and second.merged_into == first
+    assert second.duplicate_proposals.get(candidate=first).status == "merged"
