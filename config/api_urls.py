@@ -12,8 +12,8 @@ from drf_spectacular.views import SpectacularAPIView
 from jianguan.catalog.api import urls as catalog_api_urls
 from jianguan.complaints.api import urls as complaints_api_urls
 from jianguan.core.api import urls as core_api_urls
-from jianguan.datacenter.api import urls as datacenter_api_urls
 from jianguan.core.api.views import RedocView, SwaggerView
+from jianguan.datacenter.api import urls as datacenter_api_urls
 from jianguan.security.api import urls as security_api_urls
 
 app_name = "api"
