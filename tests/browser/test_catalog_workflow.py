@@ -1,8 +1,5 @@
 """The catalogue in a real browser: an editor drafts a main item and submits it, a reviewer reads the diff, approves
 and publishes it, and the public catalogue (no sign-in) finds it by a word inside its legal basis.
-
-Uses the colleague's Chromium fixtures from ``tests/browser/conftest.py`` (imported, so this module can live at the
-root of ``tests/`` as the catalogue's cross-module test).
 """
 
 from __future__ import annotations
@@ -12,14 +9,6 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-
-from tests.browser.conftest import (  # noqa: F401 - pytest fixtures
-    _fresh_login_counters,
-    browser,
-    browser_log,
-    page,
-    sign_in,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -39,8 +28,8 @@ def catalogue_people(db: Any) -> dict[str, Any]:
     }
 
 
-def test_an_item_goes_from_draft_to_published_and_into_the_public_catalogue(  # noqa: F811 - imported fixtures
-    page: Any, sign_in: Any, browser_log: Any, catalogue_people: dict[str, Any], live_server: Any  # noqa: F811
+def test_an_item_goes_from_draft_to_published_and_into_the_public_catalogue(
+    page: Any, sign_in: Any, browser_log: Any, catalogue_people: dict[str, Any], live_server: Any
 ) -> None:
     from jianguan.core.testing.personas import TEST_PASSWORD
 

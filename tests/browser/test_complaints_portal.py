@@ -11,14 +11,11 @@ from playwright.sync_api import expect
 
 from jianguan.complaints.models import Attachment, Complaint
 
-# The browser fixtures of tests/browser/ (a conftest there applies to that folder only).
-from .browser.conftest import _fresh_login_counters, browser, browser_log, page  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def test_a_citizen_submits_and_tracks_a_complaint(page: Any, browser_log: Any, tmp_path: Any) -> None:  # noqa: F811
+def test_a_citizen_submits_and_tracks_a_complaint(page: Any, browser_log: Any, tmp_path: Any) -> None:
     page.goto("/portal/complaints/")
     expect(page.get_by_role("heading", name="我要投诉举报")).to_be_visible()
     page.get_by_label("类型").select_option("complaint")
