@@ -10,3 +10,15 @@ class DatacenterConfig(AppConfig):
     name = "jianguan.datacenter"
     label = "datacenter"
     verbose_name = _("Regulatory data centre")
+
+    def ready(self) -> None:
+        from jianguan.core.jobs import register_job
+        from jianguan.datacenter import roles, services
+
+        roles.register()
+        register_job(services.INGEST_JOB, services.run_ingest_job, label=_("Process a data-centre batch"),
+                     permission="datacenter.ingest_source")
+        from jianguan.datacenter import handlers, navigation_entries
+
+        handlers.register()
+        navigation_entries.register()

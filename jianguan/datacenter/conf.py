@@ -1,0 +1,37 @@
+"""Settings of the data centre, read from the environment (``JIANGUAN_*``) with safe defaults.
+
+``JIANGUAN_PIPELINE_ENGINE``      ``duckdb`` (default) or ``spark``
+``JIANGUAN_DATACENTER_STORE``     where delivered files and their prepared copies are kept (default
+                                  ``$JIANGUAN_VAR_DIR/datacenter``; a shared volume when several workers run)
+``JIANGUAN_DATACENTER_ALLOW_PRIVATE_URLS``  ``True`` lets pulls reach private addresses (tests, intranets)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from jianguan.datacenter.pipeline.engines import EngineConfigError, configured_engine_name
+
+
+def engine_name() -> str:
+    try:
+        return configured_engine_name()
+    except EngineConfigError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+
+
+def store_dir() -> Path:
+    configured = os.environ.get("JIANGUAN_DATACENTER_STORE")
+    path = Path(configured) if configured else Path(settings.VAR_DIR) / "datacenter"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def batch_dir(batch_id: int) -> Path:
+    path = store_dir() / "batches" / f"{batch_id:08d}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

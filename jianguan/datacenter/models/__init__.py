@@ -1,0 +1,45 @@
+"""Data centre models: the pipeline's (sources, batches, quarantine, lineage, links, conflicts) and the libraries'."""
+
+from __future__ import annotations
+
+from jianguan.datacenter.models.libraries import (
+    AdministrativeCoercion,
+    AdministrativeInspection,
+    AdministrativeLicense,
+    AdministrativePenalty,
+    CatalogEntry,
+    ComplaintRecord,
+    CreditRecord,
+    ImplementationEntry,
+    InternetRecord,
+    KnowledgeDocument,
+    KnowledgeTerm,
+)
+from jianguan.datacenter.models.pipeline import (
+    Batch,
+    Conflict,
+    EntityLink,
+    LineageRecord,
+    QuarantinedRow,
+    Source,
+)
+
+__all__ = [
+    "AdministrativeCoercion",
+    "AdministrativeInspection",
+    "AdministrativeLicense",
+    "AdministrativePenalty",
+    "Batch",
+    "CatalogEntry",
+    "ComplaintRecord",
+    "Conflict",
+    "CreditRecord",
+    "EntityLink",
+    "ImplementationEntry",
+    "InternetRecord",
+    "KnowledgeDocument",
+    "KnowledgeTerm",
+    "LineageRecord",
+    "QuarantinedRow",
+    "Source",
+]

@@ -1,0 +1,1 @@
+"""The data-centre pipeline: extract, clean, standardise, verify, link, de-duplicate, compare, integrate."""

@@ -1,0 +1,246 @@
+"""De-duplicate → compare → integrate: from checked rows to the plan of master-record changes, as SQL.
+
+Inputs (besides ``dc_checked``):
+
+* ``dc_unkeyed(row_no, target_key, role, weight, probability, partner)`` — where the linking step placed each valid
+  row without a credit code: ``S:<id>`` an existing record without a code, ``U:<code>`` the entity with that code,
+  ``N:<row>`` a new entity; ``role`` is ``link`` (joined an existing or coded entity) or ``new``;
+* ``dc_existing(ekey, id, <master fields as text>)`` — the current master records the batch touches
+  (``ekey`` = ``U:<code>`` or, for records without a code, ``S:<id>``);
+* ``dc_provenance(subject_id, field, source_id, priority)`` — which source supplied each current value.
+
+Rows of one entity are merged field by field: the latest row (highest row number) that supplies a value wins among
+the rows that carry the entity's credit code; rows linked by probabilistic matching only fill fields still empty.
+An incoming value that differs from one another source supplied is a conflict: the higher-priority source wins,
+equal priorities keep the current value and leave the conflict open for a data manager.
+
+Steps travel as bit masks (:data:`jianguan.datacenter.pipeline.fields.STEP_BITS`).
+"""
+
+# ruff: noqa: S608 - this module builds SQL for the pipeline engines: values go through the dialect's literal
+# helper, column names from delivered files through its identifier quoting; table names are fixed in code.
+
+from __future__ import annotations
+
+from jianguan.datacenter.pipeline.dialect import Dialect
+from jianguan.datacenter.pipeline.fields import MASTER_FIELDS, STEP_BITS
+
+#: Master fields compared and merged (the credit code is the key, not a compared value).
+MERGED_FIELDS = tuple(f for f in MASTER_FIELDS if f != "uscc")
+DEFAULTS = {"status": "'active'", "legal_representative": "''", "address": "''"}
+MEMBER_COLUMNS = ("row_no", "s_uscc", *(f"s_{f}" for f in MERGED_FIELDS), "s_phone",
+                  *(f"t_{f}" for f in MERGED_FIELDS))
+
+
+def layer(prev: str, cols: list[str], alias: str = "q") -> str:
+    return f"SELECT {alias}.*, {', '.join(cols)} FROM ({prev}) {alias}"
+
+
+def members_sql(d: Dialect) -> str:
+    """Every valid row with the entity it belongs to (only the columns the merge needs)."""
+    cols = ", ".join(f"v.{c}" for c in MEMBER_COLUMNS)
+    keyed = (
+        f"SELECT {cols}, concat('U:', v.s_uscc) AS target_key, 'key' AS role, CAST(NULL AS DOUBLE) AS weight, "
+        "CAST(NULL AS DOUBLE) AS probability, CAST(NULL AS STRING) AS partner FROM dc_valid v "
+        "WHERE v.s_uscc IS NOT NULL"
+    )
+    unkeyed = (
+        f"SELECT {cols}, u.target_key, u.role, u.weight, u.probability, u.partner FROM dc_valid v "
+        "JOIN dc_unkeyed u ON u.row_no = v.row_no WHERE v.s_uscc IS NULL"
+    )
+    return f"{keyed} UNION ALL {unkeyed}"
+
+
+def _fingerprint(d: Dialect) -> str:
+    parts = ", ".join(f"coalesce(m.s_{f}, '')" for f in (*MERGED_FIELDS, "phone"))
+    return f"concat_ws('|', {parts})"
+
+
+def sizes_sql() -> str:
+    return "SELECT target_key, count(*) AS n FROM dc_members GROUP BY target_key"
+
+
+def targets_sql(d: Dialect) -> str:
+    """One row per entity with, per field, the value its rows supply and which row supplied it.
+
+    Most entities have a single row: those are projected directly; only entities with several rows are aggregated.
+    """
+    single = [
+        "m.target_key",
+        "CASE WHEN m.role <> 'link' THEN m.row_no END AS rep_row",
+        "1 AS n_rows",
+        "CASE WHEN m.role = 'link' THEN 1 ELSE 0 END AS n_links",
+        "0 AS n_duplicates",
+        "m.s_uscc AS uscc",
+    ]
+    multi = [
+        "m.target_key",
+        "max(CASE WHEN m.role <> 'link' THEN m.row_no END) AS rep_row",
+        "count(*) AS n_rows",
+        "sum(CASE WHEN m.role = 'link' THEN 1 ELSE 0 END) AS n_links",
+        f"count(CASE WHEN m.role <> 'link' THEN 1 END) - "
+        f"count(DISTINCT CASE WHEN m.role <> 'link' THEN {_fingerprint(d)} END) AS n_duplicates",
+        "max(m.s_uscc) AS uscc",
+    ]
+    for f in MERGED_FIELDS:
+        for prefix, cond in (("k", "m.role <> 'link'"), ("l", "m.role = 'link'")):
+            when = f"{cond} AND m.s_{f} IS NOT NULL"
+            single += [
+                f"CASE WHEN {when} THEN m.row_no END AS src_{prefix}_{f}",
+                f"CASE WHEN {when} THEN m.s_{f} END AS {prefix}_{f}",
+                f"CASE WHEN {when} THEN m.t_{f} ELSE 0 END AS stp_{prefix}_{f}",
+            ]
+            order = f"CASE WHEN {when} THEN m.row_no END"
+            multi += [
+                f"max({order}) AS src_{prefix}_{f}",
+                f"CASE WHEN max({order}) IS NULL THEN NULL ELSE max_by(m.s_{f}, coalesce({order}, -1)) END "
+                f"AS {prefix}_{f}",
+                f"CASE WHEN max({order}) IS NULL THEN 0 ELSE max_by(m.t_{f}, coalesce({order}, -1)) END "
+                f"AS stp_{prefix}_{f}",
+            ]
+        single.append(f"CASE WHEN m.role <> 'link' AND m.s_{f} IS NOT NULL THEN 1 ELSE 0 END AS nd_{f}")
+        multi.append(f"count(DISTINCT CASE WHEN m.role <> 'link' THEN m.s_{f} END) AS nd_{f}")
+    join = "FROM dc_members m JOIN dc_target_sizes z ON z.target_key = m.target_key"
+    return (f"SELECT {', '.join(single)} {join} WHERE z.n = 1 UNION ALL "
+            f"SELECT {', '.join(multi)} {join} WHERE z.n > 1 GROUP BY m.target_key")
+
+
+def _plan_columns(d: Dialect, *, existing: bool, source_id: int, priority: int, batch_bits: int) -> list[str]:
+    """The per-field outcome columns, written once for new entities (simple) and once for existing ones."""
+    dedup, survivor, fill_bit = STEP_BITS["dedup"], STEP_BITS["survivor"], STEP_BITS["fill"]
+    out = []
+    for f in MERGED_FIELDS:
+        default = DEFAULTS.get(f, "NULL")
+        if not existing:
+            fill = f"(q.k_{f} IS NULL AND q.l_{f} IS NOT NULL)"
+            out += [
+                f"coalesce(q.k_{f}, q.l_{f}, {default}) AS v_{f}",
+                f"coalesce(q.src_k_{f}, q.src_l_{f}) AS set_row_{f}",
+                f"({batch_bits} | CASE WHEN {fill} THEN q.stp_l_{f} | {fill_bit} ELSE q.stp_k_{f} END "
+                f"| CASE WHEN q.nd_{f} > 1 THEN {dedup} ELSE 0 END) AS set_steps_{f}",
+                f"false AS cross_{f}",
+                f"CAST(NULL AS STRING) AS cross_status_{f}",
+            ]
+            continue
+        apply = f"q.apply_{f}"
+        before_fill = f"CASE WHEN {apply} THEN q.k_{f} ELSE q.cur_{f} END"
+        fill = f"q.fill_{f}"
+        out += [
+            f"coalesce(CASE WHEN {fill} THEN q.l_{f} ELSE {before_fill} END, {default}) AS v_{f}",
+            f"CASE WHEN {fill} THEN q.src_l_{f} WHEN {apply} THEN q.src_k_{f} END AS set_row_{f}",
+            f"({batch_bits} | CASE WHEN {fill} THEN q.stp_l_{f} | {fill_bit} ELSE q.stp_k_{f} END "
+            f"| CASE WHEN q.nd_{f} > 1 THEN {dedup} ELSE 0 END "
+            f"| CASE WHEN q.cross_{f} AND {apply} THEN {survivor} ELSE 0 END) AS set_steps_{f}",
+            f"q.cross_{f}",
+            f"CASE WHEN q.cross_{f} THEN CASE WHEN {int(priority)} > q.cur_pri_{f} THEN 'applied' "
+            f"WHEN {int(priority)} < q.cur_pri_{f} THEN 'kept' ELSE 'open' END END AS cross_status_{f}",
+        ]
+    return out
+
+
+def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scope_prefix: str,
+             with_provenance: bool) -> str:
+    """One row per entity: what the batch does to it (create / update / unchanged) and each field's outcome."""
+    target_cols = "t.*"
+    # New entities: nothing to compare.
+    new = (f"SELECT {target_cols}, CAST(NULL AS BIGINT) AS existing_id, false AS out_of_scope, "
+           + ", ".join(f"CAST(NULL AS STRING) AS cur_{f}, CAST(NULL AS BIGINT) AS cur_src_{f}"
+                       for f in MERGED_FIELDS)
+           + " FROM dc_targets t LEFT JOIN dc_existing e ON e.ekey = t.target_key WHERE e.id IS NULL")
+    new = layer(new, _plan_columns(d, existing=False, source_id=source_id, priority=priority,
+                                   batch_bits=batch_bits))
+    new = layer(new, ["'create' AS action"])
+
+    # Existing entities: compare field by field.
+    cols = [target_cols, "e.id AS existing_id",
+            f"substr(e.region, 1, {len(scope_prefix)}) <> {d.lit(scope_prefix)} AS out_of_scope"]
+    joins = ["JOIN dc_existing e ON e.ekey = t.target_key"]
+    for f in MERGED_FIELDS:
+        cols.append(f"e.{f} AS cur_{f}")
+        if with_provenance:
+            cols += [f"p_{f}.source_id AS cur_src_{f}", f"p_{f}.priority AS cur_pri_{f}"]
+            joins.append(f"LEFT JOIN dc_provenance p_{f} ON p_{f}.subject_id = e.id AND p_{f}.field = {d.lit(f)}")
+        else:
+            cols += [f"CAST(NULL AS BIGINT) AS cur_src_{f}", f"CAST(NULL AS BIGINT) AS cur_pri_{f}"]
+    old = f"SELECT {', '.join(cols)} FROM dc_targets t {' '.join(joins)}"
+    old = layer(old, [
+        f"(q.k_{f} IS NOT NULL AND NOT {d.not_distinct(f'q.k_{f}', f'q.cur_{f}')}) AS changed_{f}"
+        for f in MERGED_FIELDS
+    ])
+    old = layer(old, [
+        f"(q.changed_{f} AND q.cur_{f} IS NOT NULL AND q.cur_{f} <> '' AND q.cur_src_{f} IS NOT NULL "
+        f"AND q.cur_src_{f} <> {int(source_id)}) AS cross_{f}" for f in MERGED_FIELDS
+    ])
+    old = layer(old, [
+        f"(q.changed_{f} AND (NOT q.cross_{f} OR {int(priority)} > q.cur_pri_{f})) AS apply_{f}"
+        for f in MERGED_FIELDS
+    ])
+    old = layer(old, [
+        f"((CASE WHEN q.apply_{f} THEN q.k_{f} ELSE q.cur_{f} END) IS NULL OR "
+        f"(CASE WHEN q.apply_{f} THEN q.k_{f} ELSE q.cur_{f} END) = '') AND q.l_{f} IS NOT NULL AS fill_{f}"
+        for f in MERGED_FIELDS
+    ])
+    old = layer(old, _plan_columns(d, existing=True, source_id=source_id, priority=priority,
+                                   batch_bits=batch_bits))
+    sets = " OR ".join(f"q.set_row_{f} IS NOT NULL" for f in MERGED_FIELDS)
+    old = layer(old, [f"CASE WHEN {sets} THEN 'update' ELSE 'unchanged' END AS action"])
+    keep = ["target_key", "rep_row", "n_rows", "n_links", "n_duplicates", "uscc", "existing_id", "out_of_scope",
+            "action"]
+    for f in MERGED_FIELDS:
+        keep += [f"k_{f}", f"src_k_{f}", f"nd_{f}", f"cur_{f}", f"cur_src_{f}", f"v_{f}", f"set_row_{f}",
+                 f"set_steps_{f}", f"cross_{f}", f"cross_status_{f}"]
+    columns = ", ".join(keep)
+    return f"SELECT {columns} FROM ({new}) a UNION ALL SELECT {columns} FROM ({old}) b"
+
+
+def member_plan_sql(d: Dialect) -> str:
+    """Each member row with its entity's action and the fields it set (a JSON object of step masks)."""
+    parts = ", ".join(
+        f"CASE WHEN p.set_row_{f} = m.row_no THEN concat('\"{f}\":', CAST(p.set_steps_{f} AS STRING)) END"
+        for f in MERGED_FIELDS
+    )
+    fields_json = f"concat('{{', concat_ws(',', {parts}), '}}')"
+    contributes = " OR ".join(f"coalesce(p.set_row_{f} = m.row_no, false)" for f in MERGED_FIELDS)
+    action = ("CASE WHEN m.role = 'link' THEN 'linked' WHEN p.action = 'create' THEN 'created' "
+              "ELSE 'updated' END")
+    return (
+        f"SELECT m.target_key, p.existing_id, p.action AS entity_action, p.out_of_scope, p.rep_row, m.row_no, "
+        f"m.role, m.weight, m.probability, m.partner, {action} AS action, {fields_json} AS fields, "
+        f"({contributes}) AS contributes FROM dc_members m JOIN dc_plan p ON p.target_key = m.target_key"
+    )
+
+
+def lineage_sql(d: Dialect) -> str:
+    """One row per (entity, member row) that set at least one field, or that is a probabilistic link; identical
+    rows that set nothing are listed on the representative row."""
+    idle = "CASE WHEN mm.role <> 'link' AND NOT mm.contributes THEN mm.row_no END"
+    dups = (f"SELECT mm.target_key, {d.join_sorted_ints(idle)} AS dups FROM dc_member_plan mm "
+            "JOIN dc_target_sizes z ON z.target_key = mm.target_key WHERE z.n > 1 GROUP BY mm.target_key")
+    return (
+        "SELECT mp.target_key, mp.existing_id, mp.row_no, mp.action, mp.fields, mp.role, mp.weight, mp.probability, "
+        "mp.partner, CASE WHEN mp.row_no = mp.rep_row THEN coalesce(dd.dups, '') ELSE '' END AS duplicate_rows "
+        f"FROM dc_member_plan mp LEFT JOIN ({dups}) dd ON dd.target_key = mp.target_key "
+        "WHERE NOT mp.out_of_scope AND ((mp.entity_action <> 'unchanged' AND mp.contributes) "
+        "OR mp.partner IS NOT NULL)"
+    )
+
+
+def conflicts_sql(d: Dialect) -> str:
+    """Cross-source conflicts (from the plan) and within-batch ones (two rows of one entity disagree)."""
+    parts = []
+    for f in MERGED_FIELDS:
+        parts.append(
+            f"SELECT p.target_key, p.existing_id, {d.lit(f)} AS field, 'cross_source' AS kind, "
+            f"CAST(p.cur_{f} AS STRING) AS current_value, CAST(p.k_{f} AS STRING) AS incoming_value, "
+            f"p.cur_src_{f} AS current_source_id, p.src_k_{f} AS row_no, p.cross_status_{f} AS status "
+            f"FROM dc_plan p WHERE p.cross_{f} AND NOT p.out_of_scope"
+        )
+        parts.append(
+            f"SELECT m.target_key, p.existing_id, {d.lit(f)} AS field, 'within_batch' AS kind, "
+            f"CAST(p.k_{f} AS STRING) AS current_value, CAST(m.s_{f} AS STRING) AS incoming_value, "
+            f"CAST(NULL AS BIGINT) AS current_source_id, m.row_no, 'kept' AS status "
+            f"FROM dc_members m JOIN dc_plan p ON p.target_key = m.target_key "
+            f"WHERE p.nd_{f} > 1 AND m.role <> 'link' AND m.s_{f} IS NOT NULL AND m.s_{f} <> p.k_{f} "
+            f"AND NOT p.out_of_scope"
+        )
+    return " UNION ALL ".join(parts)

@@ -1,0 +1,141 @@
+"""Reads of the operational database the pipeline needs: the master records a batch touches, candidates for
+linking rows without a credit code, and which source supplied each current value (from lineage)."""
+
+# ruff: noqa: S608 - this module builds SQL for the pipeline engines: values go through the dialect's literal
+# helper, column names from delivered files through its identifier quoting; table names are fixed in code.
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from django.db import connection
+
+from jianguan.core.models import Subject
+from jianguan.datacenter.pipeline import runner
+
+_SELECT = (
+    "SELECT id, uscc, name, subject_type, legal_representative, address, region_id, industry_id, "
+    "registered_capital, established_on, status FROM {table}"
+)
+_NAMES = ("id", "uscc", "name", "subject_type", "legal_representative", "address", "region", "industry",
+          "registered_capital", "established_on", "status")
+BULK_THRESHOLD = 20_000
+CHUNK = 500
+
+
+def _text_capital(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return f"{Decimal(str(value)).quantize(Decimal('0.0001'))}"
+
+
+def _rows_to_table(rows: Iterable[tuple[Any, ...]]) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name in _NAMES}
+    for row in rows:
+        for name, value in zip(_NAMES, row, strict=True):
+            if name == "id":
+                columns[name].append(int(value))
+            elif name == "registered_capital":
+                columns[name].append(_text_capital(value))
+            elif value is None:
+                columns[name].append(None)
+            else:
+                columns[name].append(value.isoformat() if hasattr(value, "isoformat") else str(value))
+    return _finish(pa.table({n: pa.array(v, type=pa.int64() if n == "id" else pa.string())
+                             for n, v in columns.items()}))
+
+
+def _finish(table: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    ekey = pc.if_else(
+        pc.is_null(table.column("uscc")),
+        pc.binary_join_element_wise("S:", pc.cast(table.column("id"), pa.string()), ""),
+        pc.binary_join_element_wise("U:", table.column("uscc"), ""),
+    )
+    return table.append_column("ekey", ekey)
+
+
+def _copy_query(sql: str) -> pa.Table:
+    """PostgreSQL: stream a query out with COPY … TO STDOUT (CSV) and parse it with Arrow."""
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:  # type: ignore[attr-defined]
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    types = {n: (pa.int64() if n == "id" else pa.string()) for n in _NAMES}
+    table = pacsv.read_csv(
+        buffer,
+        read_options=pacsv.ReadOptions(column_names=list(_NAMES)),
+        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                             quoted_strings_can_be_null=False),
+    )
+    return _finish(table)
+
+
+class DatabaseMasterData:
+    """:class:`runner.MasterData` over ``core.Subject`` and the lineage table."""
+
+    def __init__(self) -> None:
+        self.table = Subject._meta.db_table
+
+    def _query(self, where: str, params: list[Any]) -> pa.Table:
+        sql = _SELECT.format(table=self.table) + (f" WHERE {where}" if where else "")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _rows_to_table(cursor.fetchall())
+
+    def existing(self, usccs: list[str], ids: list[int]) -> pa.Table:
+        if not usccs and not ids:
+            return runner.EXISTING_SCHEMA.empty_table()
+        if not Subject.objects.exists():
+            return runner.EXISTING_SCHEMA.empty_table()
+        parts = []
+        if len(usccs) > BULK_THRESHOLD:
+            if connection.vendor == "postgresql":
+                parts.append(_copy_query(_SELECT.format(table=self.table) + " WHERE uscc IS NOT NULL"))
+            else:
+                parts.append(self._query("uscc IS NOT NULL", []))
+        else:
+            for i in range(0, len(usccs), CHUNK):
+                chunk = usccs[i : i + CHUNK]
+                parts.append(self._query(f"uscc IN ({', '.join(['%s'] * len(chunk))})", chunk))
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            parts.append(self._query(f"id IN ({', '.join(['%s'] * len(chunk))})", chunk))
+        table = pa.concat_tables(parts) if parts else runner.EXISTING_SCHEMA.empty_table()
+        return table.select(runner.EXISTING_SCHEMA.names)
+
+    def link_candidates(self, city_prefixes: list[str]) -> pa.Table:
+        prefixes = [p for p in city_prefixes if p]
+        if not prefixes:
+            return runner.CANDIDATE_SCHEMA.empty_table()
+        where = " OR ".join(["region_id LIKE %s"] * len(prefixes))
+        table = self._query(where, [f"{p}%" for p in prefixes])
+        return table.select(runner.CANDIDATE_SCHEMA.names).cast(runner.CANDIDATE_SCHEMA)
+
+    def provenance(self, ids: list[int]) -> pa.Table:
+        """Per subject and field, the source of the newest lineage record naming the field, and its priority."""
+        from jianguan.datacenter.models import LineageRecord, Source
+
+        priorities = dict(Source.objects.values_list("id", "priority"))
+        latest: dict[tuple[int, str], tuple[int, int]] = {}
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            records = LineageRecord.objects.filter(subject_id__in=chunk).values_list(
+                "id", "subject_id", "source_id", "fields")
+            for record_id, subject_id, source_id, fields in records:
+                for name in fields or {}:
+                    key = (subject_id, name)
+                    if key not in latest or record_id > latest[key][0]:
+                        latest[key] = (record_id, source_id)
+        rows = [
+            {"subject_id": s, "field": f, "source_id": src, "priority": priorities.get(src, 0)}
+            for (s, f), (_rid, src) in sorted(latest.items())
+        ]
+        return pa.Table.from_pylist(rows, schema=runner.PROVENANCE_SCHEMA)

@@ -1,0 +1,434 @@
+"""Runs one entity batch through the steps on an engine and returns the plan; nothing is written here.
+
+extract → clean → standardise → verify → link (rows without a credit code) → de-duplicate → compare → plan.
+The database is only read (reference data, the master records the batch touches, their provenance), through the
+:class:`MasterData` interface, so the same run can be repeated on another engine and compared.
+"""
+
+# ruff: noqa: S608 - this module builds SQL for the pipeline engines: values go through the dialect's literal
+# helper, column names from delivered files through its identifier quoting; table names are fixed in code.
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from jianguan.datacenter.linkage import model as lm
+from jianguan.datacenter.linkage.cluster import cluster
+from jianguan.datacenter.linkage.features import features_sql, name_key_sql
+from jianguan.datacenter.pipeline import entity_plan as ep
+from jianguan.datacenter.pipeline.engines import Engine
+from jianguan.datacenter.pipeline.entity_sql import EntityOptions, EntitySql
+from jianguan.datacenter.pipeline.extract import Prepared, load_source_table, map_to_canonical
+from jianguan.datacenter.pipeline.fields import (
+    FIELD_NAMES,
+    PROBLEM_BITS,
+    decode_problems,
+    field_problem_mask,
+    severity_mask,
+    step_mask,
+)
+from jianguan.datacenter.pipeline.reference import ReferenceData
+
+MASTER_COLUMNS = ep.MERGED_FIELDS
+EXISTING_SCHEMA = pa.schema(
+    [("ekey", pa.string()), ("id", pa.int64())] + [(f, pa.string()) for f in MASTER_COLUMNS] + [("uscc", pa.string())]
+)
+CANDIDATE_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("uscc", pa.string()), ("name", pa.string()), ("legal_representative", pa.string()),
+    ("address", pa.string()), ("region", pa.string()),
+])
+PROVENANCE_SCHEMA = pa.schema([("subject_id", pa.int64()), ("field", pa.string()), ("source_id", pa.int64()),
+                               ("priority", pa.int64())])
+UNKEYED_SCHEMA = pa.schema([("row_no", pa.int64()), ("target_key", pa.string()), ("role", pa.string()),
+                            ("weight", pa.float64()), ("probability", pa.float64()), ("partner", pa.string())])
+
+
+class MasterData(Protocol):
+    def existing(self, usccs: list[str], ids: list[int]) -> pa.Table: ...
+    def link_candidates(self, city_prefixes: list[str]) -> pa.Table: ...
+    def provenance(self, ids: list[int]) -> pa.Table: ...
+
+
+@dataclass
+class BatchSpec:
+    batch_id: int
+    source_id: int
+    priority: int
+    scope_prefix: str
+    today: str
+    fresh_from: str | None
+    mapping: dict[str, str] | None = None
+    null_markers: tuple[str, ...] | None = None
+    capital_unit: str = "10k"
+    batch_steps: tuple[str, ...] = ("extract",)
+    raw_copy: str | None = None  # where to keep the delivered rows (canonical names) for the lineage view
+
+
+@dataclass
+class PipelineResult:
+    rows_total: int
+    mapping: dict[str, str]
+    quarantine: list[dict[str, Any]]
+    inserts: pa.Table
+    updates: pa.Table
+    lineage: pa.Table
+    conflicts: pa.Table
+    links: list[dict[str, Any]]
+    counts: dict[str, int]
+    quality: dict[str, Any]
+    timings: list[dict[str, Any]] = field(default_factory=list)
+
+
+Progress = Callable[[str, int], None]
+
+
+def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: ReferenceData, master: MasterData,
+                 progress: Progress | None = None) -> PipelineResult:
+    timings: list[dict[str, Any]] = []
+
+    def step(name: str) -> Callable[[], None]:
+        started = time.perf_counter()
+        if progress:
+            progress(name, len(timings))
+
+        def done() -> None:
+            timings.append({"step": name, "seconds": round(time.perf_counter() - started, 3)})
+
+        return done
+
+    done = step("extract")
+    headers = load_source_table(engine, prepared)
+    mapping = map_to_canonical(engine, headers, spec.mapping)
+    rows_total = engine.count("dc_raw")
+    if spec.raw_copy:
+        engine.write_parquet("dc_raw", spec.raw_copy)
+    for name, table in ref.tables().items():
+        engine.register_arrow(name, table)
+    done()
+
+    done = step("clean")
+    options = EntityOptions(today=spec.today, scope_prefix=spec.scope_prefix, capital_unit=spec.capital_unit,
+                            mapped=frozenset(mapping))
+    if spec.null_markers is not None:
+        options.null_markers = spec.null_markers
+    sql = EntitySql(engine.dialect, ref, options)
+    stages = dict(sql.stages())
+    # Clean, parse and standardise are views: the engine runs them as one pass when verify materialises them.
+    engine.create_view("dc_clean", stages["dc_clean"])
+    done()
+    done = step("standardise")
+    engine.create_view("dc_parse", stages["dc_parse"])
+    engine.create_view("dc_std", stages["dc_std"])
+    done()
+    done = step("verify")
+    engine.create_table("dc_checked", stages["dc_checked"])
+    engine.create_view("dc_valid", "SELECT * FROM dc_checked WHERE errors = 0")
+    done()
+
+    done = step("link")
+    link_info = _link(engine, ref, master)
+    done()
+
+    done = step("dedup")
+    engine.create_table("dc_members", ep.members_sql(engine.dialect))
+    engine.create_table("dc_target_sizes", ep.sizes_sql())
+    engine.create_table("dc_targets", ep.targets_sql(engine.dialect))
+    done()
+
+    done = step("compare")
+    usccs = [r["uscc"] for r in engine.fetch_rows(
+        "SELECT DISTINCT substr(target_key, 3) AS uscc FROM dc_targets WHERE target_key LIKE 'U:%' ORDER BY 1")]
+    subject_ids = sorted({int(k[2:]) for k in link_info["targets"] if k.startswith("S:")})
+    engine.register_arrow("dc_existing", _with_schema(master.existing(usccs, subject_ids), EXISTING_SCHEMA))
+    def plan(with_provenance: bool) -> str:
+        return ep.plan_sql(engine.dialect, source_id=spec.source_id, priority=spec.priority,
+                           batch_bits=step_mask(*spec.batch_steps), scope_prefix=spec.scope_prefix,
+                           with_provenance=with_provenance)
+
+    engine.create_table("dc_plan", plan(False))
+    changed = [int(r["existing_id"]) for r in engine.fetch_rows(
+        "SELECT existing_id FROM dc_plan WHERE action = 'update' ORDER BY existing_id")]
+    if changed:
+        # Only now, for the records that would change, ask which source supplied their current values.
+        engine.register_arrow("dc_provenance", _with_schema(master.provenance(changed), PROVENANCE_SCHEMA))
+        engine.create_table("dc_plan", plan(True))
+    engine.create_table("dc_member_plan", ep.member_plan_sql(engine.dialect))
+    done()
+
+    done = step("integrate")
+    master_cols = ", ".join(f"v_{f} AS {f}" for f in MASTER_COLUMNS)
+    inserts = engine.fetch_arrow(
+        "SELECT target_key, CASE WHEN target_key LIKE 'U:%' THEN substr(target_key, 3) END AS uscc, "
+        f"{master_cols}, rep_row FROM dc_plan WHERE action = 'create' AND NOT out_of_scope"
+    )
+    updates = engine.fetch_arrow(
+        f"SELECT existing_id AS id, {master_cols}, rep_row FROM dc_plan WHERE action = 'update' "
+        "AND NOT out_of_scope ORDER BY existing_id"
+    )
+    lineage = engine.fetch_arrow(ep.lineage_sql(engine.dialect))
+    conflicts = engine.fetch_arrow(f"SELECT * FROM ({ep.conflicts_sql(engine.dialect)}) x "
+                                   "ORDER BY row_no, field, kind")
+    quarantine = _quarantine(engine)
+    counts = {k: int(v or 0) for k, v in engine.fetch_rows(
+        "SELECT sum(CASE WHEN action = 'create' AND NOT out_of_scope THEN 1 ELSE 0 END) AS created, "
+        "sum(CASE WHEN action = 'update' AND NOT out_of_scope THEN 1 ELSE 0 END) AS updated, "
+        "sum(CASE WHEN action = 'unchanged' AND NOT out_of_scope THEN 1 ELSE 0 END) AS unchanged, "
+        "sum(n_duplicates) AS duplicates FROM dc_plan"
+    )[0].items()}
+    counts["quarantined"] = len(quarantine)
+    counts["loaded"] = rows_total - len(quarantine)
+    links = _links(engine, lineage, link_info)
+    counts["linked"] = len(links)
+    counts["conflicts"] = conflicts.num_rows
+    quality = quality_report(engine, spec, mapping, rows_total, counts, conflicts)
+    done()
+    return PipelineResult(rows_total, mapping, quarantine, inserts, updates, lineage, conflicts, links, counts,
+                          quality, timings)
+
+
+def _with_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    if table.num_rows == 0:
+        return schema.empty_table()
+    return table.select(schema.names).cast(schema)
+
+
+# --- link ---------------------------------------------------------------------------------------------------------
+
+
+def _link(engine: Engine, ref: ReferenceData, master: MasterData) -> dict[str, Any]:
+    """Place every valid row without a credit code: onto an existing record, a coded entity of this batch, or a new
+    entity. Registers ``dc_unkeyed`` and returns the deciding links."""
+    unkeyed = engine.count("(SELECT 1 FROM dc_valid WHERE s_uscc IS NULL) u")
+    info: dict[str, Any] = {"targets": set(), "edges": {}, "labels": {}}
+    if not unkeyed:
+        engine.register_arrow("dc_unkeyed", UNKEYED_SCHEMA.empty_table())
+        return info
+    # Only rows that share a name, phone or legal representative with a row to link can be its match.
+    key = name_key_sql(engine.dialect, ref, "s_name")
+    digits = engine.dialect.regexp_replace_all("s_phone", "[^0-9]", "")
+    engine.create_table("lk_keys", (
+        f"SELECT DISTINCT {key} AS k_name, {digits} AS k_phone, "
+        "concat(s_legal_representative, '|', substr(s_region, 1, 4)) AS k_rep, "
+        "substr(s_region, 1, 4) AS k_city FROM dc_valid WHERE s_uscc IS NULL"
+    ))
+    cities = [r["k_city"] for r in engine.fetch_rows("SELECT DISTINCT k_city FROM lk_keys ORDER BY 1")]
+    engine.register_arrow("dc_link_candidates", _with_schema(master.link_candidates(cities), CANDIDATE_SCHEMA))
+    related = (
+        "({key} IN (SELECT k_name FROM lk_keys WHERE k_name IS NOT NULL) "
+        "OR concat({rep}, '|', substr({region}, 1, 4)) IN (SELECT k_rep FROM lk_keys WHERE k_rep IS NOT NULL)"
+        "{phone})"
+    )
+    keyed = related.format(key=key, rep="s_legal_representative", region="s_region",
+                           phone=f" OR {digits} IN (SELECT k_phone FROM lk_keys WHERE k_phone <> '')")
+    candidate = related.format(key=name_key_sql(engine.dialect, ref, "name"), rep="legal_representative",
+                               region="region", phone="")
+    engine.create_table("lk_in", (
+        "SELECT concat('B', CAST(row_no AS STRING)) AS unique_id, s_name AS name, s_uscc AS uscc, "
+        "s_legal_representative AS legal_rep, s_address AS address, s_phone AS phone, s_region AS region_code "
+        f"FROM dc_valid WHERE s_uscc IS NULL OR {keyed} UNION ALL "
+        "SELECT concat('S', CAST(id AS STRING)) AS unique_id, name, uscc, legal_representative AS legal_rep, "
+        f"address, CAST(NULL AS STRING) AS phone, region AS region_code FROM dc_link_candidates WHERE {candidate}"
+    ))
+    engine.create_table("lk_features0", features_sql(engine.dialect, ref, "lk_in"))
+    engine.create_table("lk_features", (
+        "SELECT unique_id, CASE WHEN anchor IS NULL AND substr(unique_id, 1, 1) = 'S' THEN unique_id ELSE anchor END "
+        "AS anchor, f_uscc, f_name, f_name_full, f_address, f_road, f_legal_rep, f_phone, f_region, f_city "
+        "FROM lk_features0"
+    ))
+    trained = lm.linkage_model(engine, "lk_features")
+    edges = lm.predict(engine, "lk_features", trained)
+    base = engine.fetch_arrow("SELECT unique_id, anchor FROM lk_features ORDER BY unique_id")
+    ids = base.column("unique_id").to_pylist()
+    anchors = base.column("anchor").to_pylist()
+    edge_rows = edges.to_pylist()
+    keys, assignment = cluster(
+        ids, anchors, ((e["unique_id_l"], e["unique_id_r"], e["match_weight"], e["match_probability"])
+                       for e in edge_rows))
+    by_pair = {}
+    for e in edge_rows:
+        by_pair[(e["unique_id_l"], e["unique_id_r"])] = e
+        by_pair[(e["unique_id_r"], e["unique_id_l"])] = e
+    labels = lm.level_labels(trained)
+    rows = []
+    unkeyed_ids = [r["unique_id"] for r in engine.fetch_rows(
+        "SELECT concat('B', CAST(row_no AS STRING)) AS unique_id FROM dc_valid WHERE s_uscc IS NULL ORDER BY row_no")]
+    for uid in unkeyed_ids:
+        key = keys[uid]
+        if key.startswith("A:"):
+            anchor = key[2:]
+            target = f"S:{anchor[1:]}" if anchor.startswith("S") else f"U:{anchor}"
+            role = "link"
+        else:
+            target = f"N:{key[3:] if key.startswith('N:B') else key[2:]}"
+            role = "new"
+        info["targets"].add(target)
+        why = assignment.get(uid)
+        partner = why.partner if why else None
+        if why is not None:
+            info["edges"][uid] = _deciding(by_pair.get((uid, why.partner)), labels)
+        rows.append({
+            "row_no": int(uid[1:]), "target_key": target, "role": role,
+            "weight": round(why.weight, 6) if why else None,
+            "probability": round(why.probability, 6) if why else None,
+            "partner": partner,
+        })
+    engine.register_arrow("dc_unkeyed", pa.Table.from_pylist(rows, schema=UNKEYED_SCHEMA))
+    for name in ("lk_keys", "lk_in", "lk_features0", "lk_features", "dc_link_candidates"):
+        engine.drop_table(name)
+    return info
+
+
+def _deciding(edge: dict[str, Any] | None, labels: dict[str, dict[int, str]]) -> list[dict[str, Any]]:
+    """The comparisons that spoke for the link, strongest first."""
+    if edge is None:
+        return []
+    out = []
+    for name, label in lm.COMPARISON_FIELDS.items():
+        weight = edge.get(f"mw_{name}")
+        gamma = edge.get(f"gamma_{name}")
+        if weight is None or gamma is None or gamma < 0:
+            continue
+        out.append({"field": name, "label": label, "level": labels.get(name, {}).get(int(gamma), ""),
+                    "weight": round(float(weight), 3)})
+    out.sort(key=lambda item: -item["weight"])
+    return out
+
+
+RECORD_FIELDS = (*ep.MASTER_FIELDS, "phone")
+
+
+def _links(engine: Engine, lineage: pa.Table, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row placed by a probabilistic link, with its weight, deciding fields and standardised values."""
+    rows = [r for r in lineage.to_pylist() if r["partner"] is not None]
+    if not rows:
+        return []
+    values = {
+        r["row_no"]: {f: r[f"s_{f}"] for f in RECORD_FIELDS if r[f"s_{f}"] is not None}
+        for r in engine.fetch_rows(
+            f"SELECT row_no, {', '.join(f's_{f}' for f in RECORD_FIELDS)} FROM dc_valid WHERE s_uscc IS NULL")
+    }
+    rows.sort(key=lambda r: r["row_no"])
+    return [
+        {
+            "target_key": row["target_key"], "existing_id": row["existing_id"], "row_no": row["row_no"],
+            "weight": row["weight"], "probability": row["probability"],
+            "deciding": info["edges"].get(f"B{row['row_no']}", []),
+            "record": values.get(row["row_no"], {}),
+        }
+        for row in rows
+    ]
+
+
+# --- quarantine and quality ---------------------------------------------------------------------------------------
+
+
+def _quarantine(engine: Engine) -> list[dict[str, Any]]:
+    raw_cols = ", ".join(f"r_{f}" for f in FIELD_NAMES)
+    rows = engine.fetch_rows(
+        f"SELECT row_no, {raw_cols}, errors FROM dc_checked WHERE errors <> 0 ORDER BY row_no")
+    out = []
+    for row in rows:
+        record = {f: row[f"r_{f}"] for f in FIELD_NAMES if row[f"r_{f}"] is not None}
+        codes = decode_problems(int(row["errors"]))
+        out.append({"row_no": row["row_no"], "record": record, "codes": codes})
+    scoped = engine.fetch_rows(
+        f"SELECT c.row_no, {', '.join(f'c.r_{f}' for f in FIELD_NAMES)} FROM dc_member_plan m "
+        "JOIN dc_checked c ON c.row_no = m.row_no WHERE m.out_of_scope ORDER BY c.row_no")
+    for row in scoped:
+        record = {f: row[f"r_{f}"] for f in FIELD_NAMES if row[f"r_{f}"] is not None}
+        out.append({"row_no": row["row_no"], "record": record, "codes": ["subject.out_of_scope"]})
+    out.sort(key=lambda r: r["row_no"])
+    return out
+
+
+CONSISTENCY_CODES = ("uscc.type_mismatch", "uscc.region_mismatch", "address.region_mismatch", "record_id.duplicate")
+
+
+def quality_report(engine: Engine, spec: BatchSpec, mapping: dict[str, str], rows_total: int,
+                   counts: dict[str, int], conflicts: pa.Table) -> dict[str, Any]:
+    """Completeness, validity, uniqueness, consistency and timeliness per field and overall (shares 0–1).
+
+    completeness: non-empty values / rows; validity: values without an error / non-empty values; uniqueness
+    (credit code, record id): distinct / non-empty, overall 1 − duplicate rows / rows; consistency: values without
+    a consistency warning or conflict / non-empty values; timeliness: values of rows updated within the source's
+    freshness window / non-empty values (when the delivery carries an update time).
+    """
+    d = engine.dialect
+    cols = []
+    for f in FIELD_NAMES:
+        errors = field_problem_mask(f, "error")
+        warnings = field_problem_mask(f, "warning")
+        cols += [
+            f"count(c_{f}) AS present_{f}",
+            f"sum(CASE WHEN c_{f} IS NOT NULL AND (errors & {errors}) <> 0 THEN 1 ELSE 0 END) AS invalid_{f}",
+            f"sum(CASE WHEN c_{f} IS NOT NULL AND (warnings & {warnings}) <> 0 THEN 1 ELSE 0 END)"
+            f" AS inconsistent_{f}",
+        ]
+        if spec.fresh_from:
+            cols.append(f"sum(CASE WHEN c_{f} IS NOT NULL AND s_updated_at >= {d.lit(spec.fresh_from)} "
+                        f"THEN 1 ELSE 0 END) AS fresh_{f}")
+    consistency = sum(PROBLEM_BITS[c] for c in CONSISTENCY_CODES)
+    cols += [
+        "count(DISTINCT s_uscc) AS distinct_uscc", "count(s_uscc) AS present_uscc_std",
+        "count(DISTINCT s_record_id) AS distinct_record_id", "count(s_record_id) AS present_record_id_std",
+        "sum(CASE WHEN errors = 0 THEN 1 ELSE 0 END) AS valid_rows",
+        f"sum(CASE WHEN (warnings & {consistency}) <> 0 THEN 1 ELSE 0 END) AS warned_rows",
+        "count(s_updated_at) AS dated_rows",
+    ]
+    for code, bit in PROBLEM_BITS.items():
+        column = "errors" if bit & severity_mask("error") else "warnings"
+        cols.append(f"sum(CASE WHEN ({column} & {bit}) <> 0 THEN 1 ELSE 0 END) AS problem_{code.replace('.', '__')}")
+    if spec.fresh_from:
+        cols.append(f"sum(CASE WHEN s_updated_at >= {d.lit(spec.fresh_from)} THEN 1 ELSE 0 END) AS fresh_rows")
+    agg = engine.fetch_rows(f"SELECT count(*) AS total, {', '.join(cols)} FROM dc_checked")[0]
+    total = int(agg["total"] or 0)
+    conflict_fields = _count_by(conflicts, "field")
+
+    def share(part: float, whole: float) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    fields: dict[str, dict[str, float | None]] = {}
+    for f in FIELD_NAMES:
+        if f not in mapping:
+            continue
+        present = int(agg[f"present_{f}"] or 0)
+        invalid = int(agg[f"invalid_{f}"] or 0)
+        inconsistent = int(agg[f"inconsistent_{f}"] or 0) + conflict_fields.get(f, 0)
+        entry: dict[str, float | None] = {
+            "completeness": share(present, total),
+            "validity": share(present - invalid, present),
+            "uniqueness": None,
+            "consistency": share(max(present - inconsistent, 0), present),
+            "timeliness": share(int(agg[f"fresh_{f}"] or 0), present) if spec.fresh_from else None,
+        }
+        if f in ("uscc", "record_id"):
+            entry["uniqueness"] = share(int(agg[f"distinct_{f}"] or 0), int(agg[f"present_{f}_std"] or 0))
+        fields[f] = entry
+    overall = {
+        "completeness": _mean([v["completeness"] for v in fields.values()]),
+        "validity": share(int(agg["valid_rows"] or 0), total),
+        "uniqueness": share(total - counts.get("duplicates", 0), total),
+        "consistency": share(max(total - int(agg["warned_rows"] or 0) - conflicts.num_rows, 0), total),
+        "timeliness": share(int(agg.get("fresh_rows") or 0), int(agg["dated_rows"] or 0)) if spec.fresh_from
+        else None,
+    }
+    problems = {code: int(agg[f"problem_{code.replace('.', '__')}"] or 0) for code in PROBLEM_BITS}
+    return {"rows": total, "overall": overall, "fields": fields,
+            "problems": {k: v for k, v in problems.items() if v}}
+
+
+def _count_by(table: pa.Table, column: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for value in table.column(column).to_pylist():
+        out[value] = out.get(value, 0) + 1
+    return out
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 4) if present else None

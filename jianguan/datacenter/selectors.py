@@ -1,0 +1,69 @@
+"""Read side of the data centre that needs more than a queryset: the lineage explanation of a master record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jianguan.core.access import get_object_for
+from jianguan.core.models import Subject
+from jianguan.datacenter import conf
+from jianguan.datacenter.models import LineageRecord
+from jianguan.datacenter.pipeline.fields import FIELD_LABELS, MASTER_FIELDS, STEP_LABELS, decode_steps
+
+RAW_COPY = "raw.parquet"
+
+
+def raw_row(batch_id: int, row_no: int) -> dict[str, Any] | None:
+    """The row as delivered (canonical field names, values before any step), from the batch's raw copy."""
+    path = conf.batch_dir(batch_id) / RAW_COPY
+    if not path.exists():
+        return None
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(str(path), filters=[("row_no", "=", row_no)])
+    rows = table.to_pylist()
+    if not rows:
+        return None
+    return {k: v for k, v in rows[0].items() if k != "row_no" and v is not None}
+
+
+def _value(subject: Subject, field: str) -> str:
+    value = getattr(subject, {"region": "region_id", "industry": "industry_id"}.get(field, field))
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
+    """Per field of one master record (in the user's scope): the current value, the lineage record that set it
+    (batch, source, row, steps with labels), the value as delivered, and every earlier record naming the field."""
+    subject = get_object_for(user, Subject, subject_id, "view")
+    records = list(LineageRecord.objects.filter(subject=subject).select_related("source", "batch").order_by("-id"))
+    raw_cache: dict[tuple[int, int], dict[str, Any] | None] = {}
+    fields = []
+    for field in MASTER_FIELDS:
+        history = [r for r in records if field in r.fields]
+        entry: dict[str, Any] = {"field": field, "label": FIELD_LABELS.get(field, field),
+                                 "value": _value(subject, field), "source": None, "history": []}
+        for position, record in enumerate(history):
+            key = (record.batch_id, record.row_no)
+            if key not in raw_cache:
+                raw_cache[key] = raw_row(*key)
+            raw = raw_cache[key] or {}
+            item = {
+                "lineage_id": record.pk, "batch": record.batch_id, "source": record.source.code,
+                "source_name": record.source.name, "row": record.row_no, "action": record.action,
+                "recorded_at": record.recorded_at.isoformat(), "delivered": raw.get(field),
+                "steps": [{"code": c, "label": STEP_LABELS.get(c, c)} for c in decode_steps(record.fields[field])],
+            }
+            if position == 0:
+                entry["source"] = item
+            else:
+                entry["history"].append(item)
+        fields.append(entry)
+    return {"subject": subject.pk, "name": subject.name, "uscc": subject.uscc, "fields": fields}
+
+
+def raw_copy_path(batch_id: int) -> Path:
+    return conf.batch_dir(batch_id) / RAW_COPY

@@ -1,0 +1,598 @@
+"""Write side of the data centre: sources, batches, quarantine corrections, links and conflicts.
+
+Every function re-checks the actor's permission and scope, owns its transaction, and leaves an audit trail. Long work
+(running a batch) happens in a ``core.Job`` started here and executed by :func:`process_batch`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import traceback
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from jianguan.core import audit, events, jobs
+from jianguan.core import services as core_services
+from jianguan.core.access import check_in_scope
+from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
+from jianguan.core.models import Organization, Region, Subject
+from jianguan.datacenter import conf
+from jianguan.datacenter.choices import (
+    BatchKind,
+    BatchStatus,
+    Channel,
+    ConflictStatus,
+    FileFormat,
+    Library,
+    LineageAction,
+    LinkMethod,
+    LinkStatus,
+    QuarantineStatus,
+)
+from jianguan.datacenter.events import BATCH_LOADED, BatchLoaded
+from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
+from jianguan.datacenter.pipeline.fields import FIELD_NAMES, MASTER_FIELDS, step_mask
+from jianguan.lib.validators import ValidationFailure, validate_mobile
+
+logger = logging.getLogger(__name__)
+INGEST_JOB = "datacenter.ingest"
+SOURCE_FIELDS = (
+    "code", "name", "kind", "library", "channel", "file_format", "field_mapping", "options", "schedule_minutes",
+    "priority", "freshness_days", "contact_name", "contact_phone", "enabled",
+)
+
+
+class SystemActor:
+    """The data centre itself (scheduled pulls, command-line deliveries): every permission, no region limit; its
+    actions are audited under the ``system:datacenter`` name set by the caller's audit context."""
+
+    pk = None
+    is_system = True
+    is_authenticated = True
+    is_active = True
+    username = "system:datacenter"
+    region = None
+    region_id = None
+    organization_id = None
+
+    def has_perm(self, perm: str) -> bool:
+        return True
+
+
+def _require(actor: Any, perm: str) -> None:
+    if not actor.has_perm(perm):
+        raise PermissionDenied(perm)
+
+
+def _recheck(actor: Any, obj: Any) -> None:
+    if getattr(actor, "is_system", False):
+        return
+    if not check_in_scope(actor, obj):
+        raise ScopeViolation("scope.violation", "操作结果超出您的数据范围，已撤销。")
+
+
+# --- Sources ----------------------------------------------------------------------------------------------------------
+
+
+def _clean_source(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    mapping = data.get("field_mapping") or {}
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        errors["field_mapping"] = ["字段映射应为“标准字段: 源列名”的对应关系。"]
+    elif data.get("library", Library.ENTITIES) == Library.ENTITIES:
+        unknown = sorted(set(mapping) - set(FIELD_NAMES))
+        if unknown:
+            errors["field_mapping"] = ["未知的标准字段：" + "、".join(unknown)]
+    if data.get("channel", Channel.FILE) == Channel.FILE and not data.get("file_format"):
+        errors["file_format"] = ["文件交换方式须选择文件格式。"]
+    if data.get("file_format") and data["file_format"] not in FileFormat.values:
+        errors["file_format"] = ["不支持的文件格式。"]
+    if not isinstance(data.get("options", {}), dict):
+        errors["options"] = ["选项应为JSON对象。"]
+    if data.get("contact_phone"):
+        try:
+            data["contact_phone"] = validate_mobile(data["contact_phone"])
+        except ValidationFailure as exc:
+            errors["contact_phone"] = [exc.message]
+    if errors:
+        raise DomainError("validation", "；".join(m for ms in errors.values() for m in ms), fields=errors)
+    return data
+
+
+@transaction.atomic
+def create_source(*, actor: Any, owner: Organization, region: Region | None = None, **data: Any) -> Source:
+    """Register a data source owned by ``owner`` (a department inside the actor's scope)."""
+    _require(actor, "datacenter.add_source")
+    data = _clean_source(data)
+    region = region or owner.region
+    core_services._check_target_in_scope(actor, region, owner)
+    if Source.objects.filter(code=data["code"]).exists():
+        raise DomainError("source.exists", "数据源代码已被使用。", fields={"code": ["数据源代码已被使用。"]})
+    if data.get("schedule_minutes") and data.get("channel") in (Channel.HTTP_API, Channel.SQL):
+        data["next_run_at"] = timezone.now()
+    source = Source.objects.create(owner=owner, region=region, **data)
+    _recheck(actor, source)
+    return source
+
+
+@transaction.atomic
+def update_source(source: Source, *, actor: Any, **data: Any) -> Source:
+    """Change a source's settings (code, owner and region stay)."""
+    _require(actor, "datacenter.change_source")
+    _recheck(actor, source)
+    unknown = set(data) - set(SOURCE_FIELDS) - {"code"}
+    if unknown:
+        raise DomainError("validation", "不能修改：" + "、".join(sorted(unknown)))
+    merged = {f: getattr(source, f) for f in SOURCE_FIELDS}
+    merged.update(data)
+    merged = _clean_source(merged)
+    for key in data:
+        setattr(source, key, merged[key])
+    source.save()
+    _recheck(actor, source)
+    return source
+
+
+# --- Batches ----------------------------------------------------------------------------------------------------------
+
+
+def check_ingest_allowed(actor: Any, source: Source) -> None:
+    """The actor may deliver data for this source now (permission, scope, enabled, supported library)."""
+    _require(actor, "datacenter.ingest_source")
+    if not getattr(actor, "is_system", False) and not check_in_scope(actor, source):
+        raise ScopeViolation("scope.violation", "数据源超出您的数据范围。")
+    if not source.enabled:
+        raise DomainError("source.disabled", "数据源已停用，不能接入数据。")
+    if source.library != Library.ENTITIES:
+        raise DomainError("source.library_unsupported", "该库的批量接入尚未开放（目前支持监管对象库）。")
+
+
+def _store_file(batch: Batch, path: Path, file_name: str) -> Path:
+    target = conf.batch_dir(batch.pk) / ("input" + Path(file_name).suffix.lower())
+    shutil.copyfile(path, target)
+    return target
+
+
+def submit_file(source: Source, *, actor: Any, path: Path, file_name: str, file_format: str | None = None,
+                force: bool = False) -> Batch:
+    """Batch exchange: register a delivered file and start processing it in a background job.
+
+    The file is kept unchanged in the batch store. The same content delivered again by the same source is not
+    processed a second time (the new batch is marked as skipped) unless ``force`` is given.
+    """
+    from jianguan.datacenter.pipeline.extract import file_sha256
+
+    check_ingest_allowed(actor, source)
+    file_format = file_format or source.file_format or Path(file_name).suffix.lower().lstrip(".")
+    if file_format not in FileFormat.values:
+        raise DomainError("batch.format", "不支持的文件格式（CSV、XLSX、JSON Lines、Parquet）。",
+                          fields={"file": ["不支持的文件格式。"]})
+    content_hash = file_sha256(path)
+    with transaction.atomic():
+        previous = (Batch.objects.filter(source=source, content_hash=content_hash, status=BatchStatus.LOADED)
+                    .order_by("id").first())
+        batch = Batch.objects.create(
+            source=source, kind=BatchKind.FILE, file_name=Path(file_name).name[:255], file_format=file_format,
+            content_hash=content_hash, created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        batch.stored_path = str(_store_file(batch, path, file_name))
+        if previous is not None and not force:
+            batch.status = BatchStatus.SKIPPED
+            batch.duplicate_of = previous
+            batch.finished_at = timezone.now()
+            batch.message = f"内容与批次#{previous.pk}相同，未重复处理。"
+            batch.save()
+            audit.record_event("datacenter.batch.skipped", target=batch,
+                               details={"duplicate_of": previous.pk, "hash": content_hash})
+            return batch
+        batch.save()
+        _start(batch, actor)
+    return batch
+
+
+def _start(batch: Batch, actor: Any) -> None:
+    job = jobs.start_job(INGEST_JOB, actor=actor if getattr(actor, "pk", None) else None,
+                         params={"batch_id": batch.pk})
+    Batch.objects.filter(pk=batch.pk).update(job=job)
+    batch.job = job
+    audit.record_event("datacenter.batch.submitted", target=batch,
+                       details={"source": batch.source.code, "kind": batch.kind, "file": batch.file_name})
+
+
+def submit_records(source: Source, *, actor: Any, records: list[dict[str, Any]], kind: str,
+                   idempotency_key: str = "", watermark_from: str = "", watermark_to: str = "",
+                   parent: Batch | None = None, run_now: bool = False, content_hash: str = "") -> Batch:
+    """A batch from records already in memory (a pull, a push, re-run corrections): stored as Parquet."""
+    from jianguan.datacenter.pipeline.extract import file_sha256, records_to_parquet
+
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            source=source, kind=kind, file_name=f"{kind}.parquet", file_format=FileFormat.PARQUET,
+            idempotency_key=idempotency_key, watermark_from=watermark_from, watermark_to=watermark_to,
+            parent=parent, created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        target = conf.batch_dir(batch.pk) / "input.parquet"
+        records_to_parquet(records, target)
+        batch.stored_path = str(target)
+        batch.content_hash = content_hash or file_sha256(target)
+        batch.save()
+        if run_now:
+            audit.record_event("datacenter.batch.submitted", target=batch,
+                               details={"source": source.code, "kind": kind, "records": len(records)})
+        else:
+            _start(batch, actor)
+    if run_now:
+        try:
+            process_batch(batch.pk)
+        except Exception:  # the batch records the failure; the caller reads it from the batch
+            logger.warning("batch %s failed", batch.pk)
+        batch.refresh_from_db()
+    return batch
+
+
+def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
+    """Run one batch end to end (called by the ingest job). Claims the batch first, so a second delivery of the
+    job does nothing; on failure nothing of the batch is loaded and the batch records why."""
+    from jianguan.datacenter.pipeline import loader, runner
+    from jianguan.datacenter.pipeline.engines import make_engine
+    from jianguan.datacenter.pipeline.extract import ExtractError, prepare
+    from jianguan.datacenter.pipeline.master import DatabaseMasterData
+    from jianguan.datacenter.pipeline.reference import load_reference
+
+    claimed = Batch.objects.filter(pk=batch_id, status=BatchStatus.PENDING).update(
+        status=BatchStatus.RUNNING, started_at=timezone.now())
+    if claimed != 1:
+        return {"skipped": True}
+    batch = Batch.objects.select_related("source", "source__region").get(pk=batch_id)
+    source = batch.source
+    engine_name = conf.engine_name()
+    labels = {"extract": "抽取", "clean": "清洗", "standardise": "标准化", "verify": "校核", "link": "关联",
+              "dedup": "去重", "compare": "比对", "integrate": "整合"}
+    if reporter is not None:
+        reporter.total(len(labels) + 1)
+
+    def progress(step: str, index: int) -> None:
+        if reporter is not None:
+            reporter.progress(index, labels.get(step, step))
+
+    try:
+        work = conf.batch_dir(batch.pk) / "work"
+        prepared = prepare(Path(batch.stored_path), batch.file_format, work)
+        steps = ["extract", *prepared.steps]
+        if batch.kind == BatchKind.CORRECTION:
+            steps.append("correction")
+        today = timezone.localdate()
+        spec = runner.BatchSpec(
+            batch_id=batch.pk, source_id=source.pk, priority=source.priority,
+            scope_prefix=source.region.scope_prefix, today=today.isoformat(),
+            fresh_from=(today - dt.timedelta(days=source.freshness_days)).isoformat(),
+            mapping=(None if batch.kind == BatchKind.CORRECTION else (source.field_mapping or None)),
+            null_markers=tuple(source.options["null_markers"]) if source.options.get("null_markers") else None,
+            capital_unit=source.options.get("capital_unit", "10k"),
+            batch_steps=tuple(steps),
+            raw_copy=str(conf.batch_dir(batch.pk) / "raw.parquet"),
+        )
+        with make_engine(engine_name) as engine:
+            result = runner.run_entities(engine, prepared, spec, load_reference(), DatabaseMasterData(), progress)
+        progress("integrate", len(labels))
+        written = loader.write_result(batch, result)
+    except Exception as exc:
+        message = exc.args[0] if isinstance(exc, ExtractError) else (
+            exc.message if isinstance(exc, DomainError) else f"处理失败：{exc}")
+        logger.exception("batch %s failed", batch_id)
+        Batch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED, finished_at=timezone.now(), message=str(message)[:500], engine=engine_name)
+        audit.record_event("datacenter.batch.failed", target=batch, success=False,
+                           details={"error": str(message)[:500], "trace": traceback.format_exc()[-1500:]})
+        raise
+    counts = result.counts
+    with transaction.atomic():
+        Batch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.LOADED, finished_at=timezone.now(), engine=engine_name,
+            encoding=prepared.encoding, rows_total=result.rows_total, rows_loaded=counts["loaded"],
+            rows_quarantined=counts["quarantined"], rows_duplicate=counts["duplicates"],
+            created_count=written["created"], updated_count=written["updated"],
+            unchanged_count=counts["unchanged"], linked_count=written["links"], conflict_count=written["conflicts"],
+            quality=result.quality,
+            steps=[*result.timings, *({"step": f"load: {k}", "seconds": v} for k, v in written["timings"].items())],
+            message=f"共{result.rows_total}行：新增{written['created']}，更新{written['updated']}，"
+                    f"未变{counts['unchanged']}，隔离{counts['quarantined']}。",
+        )
+        if source.channel in (Channel.HTTP_API, Channel.SQL) and batch.watermark_to:
+            Source.objects.filter(pk=source.pk).update(watermark=batch.watermark_to)
+        batch.refresh_from_db()
+        audit.record_event("datacenter.batch.loaded", target=batch,
+                           details={**{k: v for k, v in written.items() if k != "timings"},
+                                    "rows": result.rows_total, "engine": engine_name})
+        events.publish(BATCH_LOADED, BatchLoaded(
+            batch_id=batch.pk, source_code=source.code, library=source.library, rows=result.rows_total,
+            created=written["created"], updated=written["updated"], quarantined=counts["quarantined"],
+        ))
+    return {"batch": batch.pk, **{k: v for k, v in written.items() if k != "timings"}, "rows": result.rows_total,
+            "engine": engine_name}
+
+
+def run_ingest_job(params: dict[str, Any], reporter: Any) -> dict[str, Any]:
+    return process_batch(int(params["batch_id"]), reporter)
+
+
+# --- Push (service interface) -------------------------------------------------------------------------------------
+
+MAX_PUSH_RECORDS = 10_000
+
+
+def push_records(source: Source, *, actor: Any, idempotency_key: str,
+                 records: list[dict[str, Any]]) -> tuple[Batch, bool]:
+    """Service interface: a pushed batch, processed at once; returns the batch and whether it is a replay.
+
+    The same idempotency key with the same records returns the first answer and processes nothing again; the same
+    key with different records is refused.
+    """
+    import hashlib
+    import json
+
+    from django.db import IntegrityError
+
+    check_ingest_allowed(actor, source)
+    key = (idempotency_key or "").strip()
+    if not 1 <= len(key) <= 100:
+        raise DomainError("push.key", "须提供1至100个字符的幂等键（idempotency_key）。",
+                          fields={"idempotency_key": ["须提供幂等键。"]})
+    if not records or len(records) > MAX_PUSH_RECORDS or not all(isinstance(r, dict) for r in records):
+        raise DomainError("push.records", f"records 须为1至{MAX_PUSH_RECORDS}条记录（JSON对象）。",
+                          fields={"records": ["记录格式不正确。"]})
+    digest = hashlib.sha256(json.dumps(records, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+    def replay() -> tuple[Batch, bool]:
+        earlier = Batch.objects.get(source=source, idempotency_key=key)
+        if earlier.content_hash != digest:
+            raise ConflictError("push.key_reused", "该幂等键已用于内容不同的批次。",
+                                fields={"idempotency_key": ["该幂等键已使用。"]})
+        return earlier, True
+
+    if Batch.objects.filter(source=source, idempotency_key=key).exists():
+        return replay()
+    numbered = [{"__row_no": i + 1, **record} for i, record in enumerate(records)]
+    try:
+        batch = submit_records(source, actor=actor, records=numbered, kind=BatchKind.PUSH, idempotency_key=key,
+                               run_now=True, content_hash=digest)
+    except IntegrityError:
+        return replay()  # a concurrent request with the same key won
+    outcomes = record_outcomes(batch, records)
+    Batch.objects.filter(pk=batch.pk).update(response=outcomes)
+    batch.response = outcomes
+    return batch, False
+
+
+def record_outcomes(batch: Batch, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answer for each pushed record: accepted (with the master record and what happened) or rejected (with
+    the fields and reasons)."""
+    from jianguan.lib.validators import to_half_width
+
+    if batch.status != BatchStatus.LOADED:
+        return [{"index": i, "status": "failed", "message": batch.message} for i in range(len(records))]
+    rejected = {q.row_no: q for q in batch.quarantined.all()}
+    lineage: dict[int, tuple[int, str]] = {}
+    for subject_id, row_no, action in LineageRecord.objects.filter(batch=batch).values_list(
+            "subject_id", "row_no", "action").order_by("id"):
+        lineage.setdefault(row_no, (subject_id, action))
+    codes = {}
+    for i, record in enumerate(records):
+        raw = next((str(v) for k, v in record.items() if k in ("uscc", "统一社会信用代码") and v), "")
+        codes[i] = to_half_width(raw).strip().upper()
+    by_code = dict(Subject.objects.filter(uscc__in=[c for c in codes.values() if c]).values_list("uscc", "id"))
+    out = []
+    for i in range(len(records)):
+        row = i + 1
+        if row in rejected:
+            out.append({"index": i, "status": "rejected", "errors": [
+                {"field": e["field"], "code": e["code"], "message": e["message"]} for e in rejected[row].errors]})
+            continue
+        subject_id, action = lineage.get(row, (by_code.get(codes[i]), "unchanged"))
+        out.append({"index": i, "status": "accepted", "action": action, "subject_id": subject_id})
+    return out
+
+
+# --- Quarantine -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def correct_row(row: QuarantinedRow, *, actor: Any, values: dict[str, str]) -> QuarantinedRow:
+    """Record a data manager's correction of a quarantined row (applied when the batch's corrections are re-run)."""
+    _require(actor, "datacenter.change_quarantinedrow")
+    _recheck(actor, row)
+    if row.status not in (QuarantineStatus.OPEN, QuarantineStatus.CORRECTED):
+        raise ConflictError("quarantine.closed", "该行已重跑或已舍弃，不能再更正。")
+    unknown = sorted(set(values) - set(FIELD_NAMES))
+    if unknown:
+        raise DomainError("validation", "未知字段：" + "、".join(unknown))
+    corrected = {k: (v or "").strip() for k, v in {**row.record, **values}.items() if (v or "").strip()}
+    before = row.values
+    updated = QuarantinedRow.objects.filter(pk=row.pk, status=row.status).update(
+        corrected=corrected, status=QuarantineStatus.CORRECTED, corrected_by=actor, corrected_at=timezone.now())
+    if updated != 1:
+        raise ConflictError("quarantine.changed", "该行已被他人处理，请刷新后重试。")
+    row.refresh_from_db()
+    audit.record_event("datacenter.quarantine.corrected", target=row,
+                       details={"batch": row.batch_id, "row": row.row_no,
+                                "changed": sorted(k for k in set(before) | set(corrected)
+                                                  if before.get(k) != corrected.get(k))})
+    return row
+
+
+@transaction.atomic
+def discard_row(row: QuarantinedRow, *, actor: Any, reason: str) -> QuarantinedRow:
+    _require(actor, "datacenter.change_quarantinedrow")
+    _recheck(actor, row)
+    if not (reason or "").strip():
+        raise DomainError("quarantine.reason", "舍弃须填写理由。", fields={"reason": ["请填写理由。"]})
+    updated = QuarantinedRow.objects.filter(
+        pk=row.pk, status__in=(QuarantineStatus.OPEN, QuarantineStatus.CORRECTED)
+    ).update(status=QuarantineStatus.DISCARDED)
+    if updated != 1:
+        raise ConflictError("quarantine.closed", "该行已重跑或已舍弃。")
+    row.refresh_from_db()
+    audit.record_event("datacenter.quarantine.discarded", target=row, reason=reason.strip()[:500],
+                       details={"batch": row.batch_id, "row": row.row_no})
+    return row
+
+
+def rerun_corrections(batch: Batch, *, actor: Any) -> Batch:
+    """Re-run the corrected rows of ``batch`` through the whole pipeline as a new batch (kind "correction");
+    the rows keep their original row numbers, and the new batch points back at this one."""
+    _require(actor, "datacenter.ingest_source")
+    _recheck(actor, batch)
+    rows = list(batch.quarantined.filter(status=QuarantineStatus.CORRECTED).order_by("row_no"))
+    if not rows:
+        raise DomainError("quarantine.nothing", "没有已更正待重跑的行。")
+    records = [{"__row_no": r.row_no, **{f: r.values.get(f) for f in FIELD_NAMES}} for r in rows]
+    with transaction.atomic():
+        claimed = QuarantinedRow.objects.filter(pk__in=[r.pk for r in rows],
+                                                status=QuarantineStatus.CORRECTED).update(
+            status=QuarantineStatus.RESUBMITTED)
+        if claimed != len(rows):
+            raise ConflictError("quarantine.changed", "部分行已被他人处理，请刷新后重试。")
+        new = submit_records(batch.source, actor=actor, records=records, kind=BatchKind.CORRECTION, parent=batch)
+        QuarantinedRow.objects.filter(pk__in=[r.pk for r in rows]).update(rerun_batch=new)
+    return new
+
+
+# --- Links and conflicts ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def confirm_link(link: EntityLink, *, actor: Any) -> EntityLink:
+    """A data manager confirms a probabilistic link."""
+    _require(actor, "datacenter.change_entitylink")
+    _recheck(actor, link)
+    updated = EntityLink.objects.filter(pk=link.pk, status=LinkStatus.AUTO).update(
+        status=LinkStatus.CONFIRMED, reviewed_by=actor, reviewed_at=timezone.now())
+    if updated != 1:
+        raise ConflictError("link.reviewed", "该关联已被确认或拆分。")
+    link.refresh_from_db()
+    audit.record_event("datacenter.link.confirmed", target=link,
+                       details={"subject": link.subject_id, "batch": link.batch_id, "row": link.row_no})
+    return link
+
+
+def _master_value(subject: Subject, field: str) -> str:
+    value = getattr(subject, {"region": "region_id", "industry": "industry_id"}.get(field, field))
+    if value is None:
+        return ""
+    if field == "registered_capital":
+        return f"{value:.4f}"
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+@transaction.atomic
+def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
+    """Undo a probabilistic link: the linked row becomes a master record of its own, and the values it filled into
+    the record it was linked to are removed again (when still unchanged). Both changes are recorded in lineage."""
+    _require(actor, "datacenter.change_entitylink")
+    _recheck(actor, link)
+    if link.status == LinkStatus.SPLIT:
+        raise ConflictError("link.split", "该关联已拆分。")
+    subject = Subject.objects.select_for_update().get(pk=link.subject_id)
+    record = dict(link.record)
+    filled = {}
+    for lineage in LineageRecord.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no):
+        filled.update(lineage.fields)
+    reverts: dict[str, Any] = {}
+    for field in filled:
+        if field in ("region", "subject_type", "name", "status"):
+            continue  # required on a master record: never blanked
+        if _master_value(subject, field) == str(record.get(field, "")):
+            reverts[field] = None if field in ("industry", "registered_capital", "established_on") else ""
+    if reverts:
+        with audit.audit_reason(f"拆分关联#{link.pk}"):
+            core_services.update_subject(subject, actor=actor, **reverts)
+        LineageRecord.objects.create(subject=subject, batch=link.batch, source=link.batch.source, row_no=link.row_no,
+                                     action=LineageAction.MANUAL, fields={f: step_mask("manual") for f in reverts})
+    new_subject = core_services.create_subject(actor=actor, **_subject_data(record))
+    LineageRecord.objects.create(
+        subject=new_subject, batch=link.batch, source=link.batch.source, row_no=link.row_no,
+        action=LineageAction.CREATED,
+        fields={f: step_mask("manual") for f in MASTER_FIELDS if f != "uscc" and record.get(f)},
+    )
+    updated = EntityLink.objects.filter(pk=link.pk, status=link.status).update(
+        status=LinkStatus.SPLIT, split_subject=new_subject, reviewed_by=actor, reviewed_at=timezone.now())
+    if updated != 1:
+        raise ConflictError("link.reviewed", "该关联已被他人处理，请刷新后重试。")
+    link.refresh_from_db()
+    audit.record_event("datacenter.link.split", target=link, reason=(reason or "")[:500],
+                       details={"from": subject.pk, "to": new_subject.pk, "reverted": sorted(reverts)})
+    return link
+
+
+def _subject_data(record: dict[str, Any]) -> dict[str, Any]:
+    from decimal import Decimal
+
+    from jianguan.core.models import IndustryCode
+
+    data: dict[str, Any] = {
+        "name": record.get("name", ""),
+        "subject_type": record.get("subject_type") or "individual",
+        "legal_representative": record.get("legal_representative", ""),
+        "address": record.get("address", ""),
+        "region": Region.objects.get(code=record["region"]),
+        "status": record.get("status") or "active",
+    }
+    if record.get("industry"):
+        data["industry"] = IndustryCode.objects.get(code=record["industry"])
+    if record.get("registered_capital"):
+        data["registered_capital"] = Decimal(record["registered_capital"])
+    if record.get("established_on"):
+        data["established_on"] = dt.date.fromisoformat(record["established_on"])
+    return data
+
+
+@transaction.atomic
+def resolve_conflict(conflict: Conflict, *, actor: Any, apply: bool, note: str = "") -> Conflict:
+    """Decide an open conflict: apply the incoming value to the master record, or keep the current one."""
+    _require(actor, "datacenter.change_conflict")
+    _recheck(actor, conflict)
+    if conflict.status != ConflictStatus.OPEN:
+        raise ConflictError("conflict.resolved", "该冲突已处理。")
+    status = ConflictStatus.APPLIED if apply else ConflictStatus.KEPT
+    updated = Conflict.objects.filter(pk=conflict.pk, status=ConflictStatus.OPEN).update(
+        status=status, resolved_by=actor, resolved_at=timezone.now(), note=(note or "")[:300])
+    if updated != 1:
+        raise ConflictError("conflict.resolved", "该冲突已被他人处理。")
+    if apply:
+        subject = Subject.objects.get(pk=conflict.subject_id)
+        value: Any = conflict.incoming_value
+        field = conflict.field
+        data: dict[str, Any] = {}
+        if field == "region":
+            data["region"] = Region.objects.get(code=value)
+        elif field == "industry":
+            from jianguan.core.models import IndustryCode
+
+            data["industry"] = IndustryCode.objects.get(code=value) if value else None
+        elif field == "registered_capital":
+            from decimal import Decimal
+
+            data[field] = Decimal(value) if value else None
+        elif field == "established_on":
+            data[field] = dt.date.fromisoformat(value) if value else None
+        else:
+            data[field] = value
+        with audit.audit_reason(f"处理比对冲突#{conflict.pk}"):
+            core_services.update_subject(subject, actor=actor, **data)
+        LineageRecord.objects.create(subject=subject, batch=conflict.batch, source=conflict.source,
+                                     row_no=conflict.row_no, action=LineageAction.MANUAL,
+                                     fields={field: step_mask("survivor", "manual")})
+    conflict.refresh_from_db()
+    audit.record_event("datacenter.conflict.resolved", target=conflict,
+                       details={"subject": conflict.subject_id, "field": conflict.field, "applied": apply})
+    return conflict
+
+
+def link_method_label(method: str) -> str:
+    return str(dict(LinkMethod.choices).get(method, method))

@@ -1,0 +1,110 @@
+"""The data centre's REST API: scope, permissions, query caps, and the write actions through the services."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from jianguan.core.models import Subject
+from jianguan.core.testing.personas import MARKET, make_user
+from jianguan.core.testing.scope_matrix import assert_scope_matrix, call, list_ids
+from jianguan.datacenter.models import Conflict, QuarantinedRow
+from jianguan.datacenter.tests.conftest import ingest, make_source, uscc, write_csv
+
+HEADER = ["uscc", "name", "address", "established_on", "phone"]
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+@pytest.fixture
+def nanjing_batch(nanjing_officer, tmp_path, django_capture_on_commit_callbacks):
+    source = make_source(nanjing_officer, code="nj-registry", region="320100")
+    path = write_csv(tmp_path / "nj.csv", HEADER, [
+        [uscc("320106", 61), "南京六十一号有限公司", "南京市鼓楼区中山路61号", "2019-01-01", "13800000061"],
+        [uscc("320106", 62)[:-1] + "0", "南京六十二号有限公司", "南京市鼓楼区中山路62号", "2019-13-01", ""],
+    ])
+    return ingest(source, nanjing_officer, path, django_capture_on_commit_callbacks)
+
+
+def test_sources_and_batches_are_listed_within_scope(client, nanjing_officer, suzhou_officer, nanjing_batch,
+                                                     django_capture_on_commit_callbacks, tmp_path) -> None:
+    suzhou_source = make_source(suzhou_officer, code="sz-registry", region="320500")
+    assert list_ids(client, nanjing_officer, "/api/v1/datacenter/sources/", key="code") == {"nj-registry"}
+    assert list_ids(client, suzhou_officer, "/api/v1/datacenter/sources/", key="code") == {"sz-registry"}
+    assert list_ids(client, nanjing_officer, "/api/v1/datacenter/batches/") == {nanjing_batch.pk}
+    assert list_ids(client, suzhou_officer, "/api/v1/datacenter/batches/") == set()
+    assert suzhou_source.pk
+
+
+def test_a_batch_shows_progress_counts_and_quality(client, nanjing_officer, suzhou_officer, gulou_inspector,
+                                                   nanjing_batch) -> None:
+    response = assert_scope_matrix(
+        client, method="GET", url=f"/api/v1/datacenter/batches/{nanjing_batch.pk}/",
+        outsider=suzhou_officer, without_permission=make_user("nj_clerk", "320100", MARKET, []),
+        without_permission_status=404, with_permission=nanjing_officer,
+    )
+    body = response.json()
+    assert body["status"] == "loaded" and body["rows_quarantined"] == 1
+    assert body["progress"]["percent"] == 100
+    assert body["quality"]["overall"]["validity"] == 0.5
+    assert [s["step"] for s in body["steps"]][:3] == ["extract", "clean", "standardise"]
+
+
+def test_a_quarantined_row_is_corrected_and_rerun_over_the_api(client, nanjing_officer, suzhou_officer, nanjing_batch,
+                                                               django_capture_on_commit_callbacks) -> None:
+    row = QuarantinedRow.objects.get(batch=nanjing_batch)
+    assert_scope_matrix(
+        client, method="POST", url=f"/api/v1/datacenter/quarantine/{row.pk}/correct/",
+        data={"values": {"uscc": uscc("320106", 62), "established_on": "2019-12-01"}},
+        outsider=suzhou_officer, without_permission=make_user("nj_leader", "320100", MARKET, ["leader"]),
+        with_permission=nanjing_officer,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = call(client, nanjing_officer, "POST", f"/api/v1/datacenter/batches/{nanjing_batch.pk}/rerun/")
+    assert response.status_code == 201, response.content
+    assert Subject.objects.filter(uscc=uscc("320106", 62)).exists()
+
+
+def test_lineage_explains_every_field_of_a_record(client, nanjing_officer, suzhou_officer, nanjing_batch) -> None:
+    subject = Subject.objects.get(uscc=uscc("320106", 61))
+    url = f"/api/v1/datacenter/lineage/subject/{subject.pk}/"
+    assert call(client, suzhou_officer, "GET", url).status_code == 404
+    body = call(client, nanjing_officer, "GET", url).json()
+    by_field = {f["field"]: f for f in body["fields"]}
+    address = by_field["address"]
+    assert address["value"] == "江苏省南京市鼓楼区中山路61号"
+    assert address["source"]["batch"] == nanjing_batch.pk and address["source"]["row"] == 2
+    assert address["source"]["delivered"] == "南京市鼓楼区中山路61号"
+    assert {s["code"] for s in address["source"]["steps"]} == {"extract", "address_completed"}
+    assert by_field["region"]["source"]["steps"][-1]["label"] == "由地址推断行政区划"
+    listed = list_ids(client, nanjing_officer, "/api/v1/datacenter/lineage/", subject=subject.pk)
+    assert len(listed) == 1
+
+
+def test_conflicts_are_resolved_over_the_api(client, nanjing_officer, nanjing_batch, tmp_path,
+                                             django_capture_on_commit_callbacks) -> None:
+    other = make_source(nanjing_officer, code="nj-tax", region="320100", name="税务")
+    path = write_csv(tmp_path / "tax.csv", HEADER, [[uscc("320106", 61), "南京六十一号科技有限公司", "", "", ""]])
+    ingest(other, nanjing_officer, path, django_capture_on_commit_callbacks)
+    conflict = Conflict.objects.get()
+    response = call(client, nanjing_officer, "POST", f"/api/v1/datacenter/conflicts/{conflict.pk}/resolve/",
+                    {"apply": False, "note": "以登记系统为准"})
+    assert response.status_code == 200 and response.json()["status"] == "kept"
+    again = call(client, nanjing_officer, "POST", f"/api/v1/datacenter/conflicts/{conflict.pk}/resolve/",
+                 {"apply": True})
+    assert again.status_code == 409
+
+
+def test_lists_use_a_fixed_number_of_queries(client, data_admin, tmp_path, django_capture_on_commit_callbacks,
+                                             django_assert_max_num_queries) -> None:
+    source = make_source(data_admin, code="many")
+    for i in range(12):
+        path = write_csv(tmp_path / f"f{i}.csv", HEADER, [[uscc("320106", 700 + i), f"南京{i}号公司", "", "", ""]])
+        ingest(source, data_admin, path, django_capture_on_commit_callbacks)
+    client.force_authenticate(user=data_admin)
+    for url in ("/api/v1/datacenter/batches/", "/api/v1/datacenter/sources/", "/api/v1/datacenter/lineage/"):
+        with django_assert_max_num_queries(8):
+            assert client.get(url).status_code == 200

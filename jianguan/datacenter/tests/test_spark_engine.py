@@ -1,0 +1,124 @@
+"""The same small delivery through the DuckDB and the Spark engine (local mode) gives identical results."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from jianguan.datacenter.pipeline import runner
+from jianguan.datacenter.pipeline.engines import make_engine
+from jianguan.datacenter.pipeline.extract import prepare
+from jianguan.datacenter.pipeline.reference import reference_from_files
+from jianguan.datacenter.tests.conftest import uscc, write_csv
+
+pytestmark = pytest.mark.slow
+
+HEADER = ["统一社会信用代码", "企业名称", "法定代表人", "住所", "行政区划", "行业代码", "注册资本", "成立日期",
+          "登记状态", "联系电话", "更新时间"]
+
+
+class FakeMasterData:
+    """Two existing master records (one without a code) and who supplied their names."""
+
+    def existing(self, usccs, ids):
+        rows = [
+            {"ekey": f"U:{uscc('320106', 1)}", "id": 501, "uscc": uscc("320106", 1), "name": "南京鑫盛科技有限公司",
+             "subject_type": "enterprise", "legal_representative": "张三", "address": "江苏省南京市鼓楼区中山路1号",
+             "region": "320106", "industry": None, "registered_capital": "50.0000", "established_on": "2019-03-05",
+             "status": "active"},
+            {"ekey": "S:502", "id": 502, "uscc": None, "name": "鼓楼区老王面馆", "subject_type": "individual",
+             "legal_representative": "王强", "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106",
+             "industry": None, "registered_capital": None, "established_on": None, "status": "active"},
+        ]
+        wanted = [r for r in rows if (r["uscc"] in usccs) or (r["id"] in ids)]
+        return pa.Table.from_pylist(wanted, schema=runner.EXISTING_SCHEMA) if wanted \
+            else runner.EXISTING_SCHEMA.empty_table()
+
+    def link_candidates(self, cities):
+        rows = [{"id": 502, "uscc": None, "name": "鼓楼区老王面馆", "legal_representative": "王强",
+                 "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106"}]
+        return pa.Table.from_pylist(rows, schema=runner.CANDIDATE_SCHEMA)
+
+    def provenance(self, ids):
+        rows = [{"subject_id": 501, "field": "name", "source_id": 9, "priority": 50}]
+        return pa.Table.from_pylist([r for r in rows if r["subject_id"] in ids], schema=runner.PROVENANCE_SCHEMA)
+
+
+@pytest.fixture
+def delivery(tmp_path) -> Path:
+    rows = [
+        [uscc("320106", 1), "南京鑫盛信息科技有限公司", "张三", "南京市鼓楼区中山路1号", "320106", "I6510", "100万元",
+         "2019/3/5", "存续", "025 8320 1234", "2026-11-01"],
+        ["", "鼓楼区老王面馆", "王强", "鼓楼区汉中路8号", "320106", "", "", "", "在业", "13900000008", "2026-11-02"],
+        ["", "鼓楼区小李便利店", "李明", "鼓楼区汉中路9号", "", "", "", "", "", "", ""],
+        ["ＸＸ", "坏代码公司", "李四", "南京市玄武区北京东路1号", "", "", "", "", "", "", ""],
+        [uscc("320106", 2).lower(), "南京华信贸易有限公司", "王五", "鼓楼区汉中路2号", "", "F51", "1,000,000元",
+         "20180101", "吊销，未注销", "+86 138-0000-0001", "2025-01-01"],
+        [uscc("320583", 3, "92"), "昆山市玉山镇老张面馆", "张伟", "昆山市玉山镇1号", "苏州市", "", "NULL", "—",
+         "在业", "", ""],
+        [uscc("320106", 2), "南京华信贸易有限公司", "王五", "江苏省南京市鼓楼区汉中路2号", "320106", "F51",
+         "100万元", "2018-01-01", "吊销，未注销", "13800000001", "2025-01-01"],
+        ["", "南京新远餐饮管理有限公司", "赵六", "南京市玄武区北京东路9号", "", "H6210", "10", "2020年1月2日", "存续",
+         "13700000003", ""],
+        ["", "新远餐饮管理有限责任公司", "赵六", "玄武区北京东路9号", "", "", "", "", "", "13700000003", ""],
+        [uscc("320106", 4), "未来公司", "钱七", "南京市鼓楼区1号", "", "", "100美元", "2030-01-01", "", "", ""],
+    ]
+    return write_csv(tmp_path / "delivery.csv", HEADER, rows)
+
+
+def _normalise(value):
+    if isinstance(value, float):
+        return round(value, 6) if not math.isnan(value) else None
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    return value
+
+
+def _table(table: pa.Table, key: list[str]) -> list[dict]:
+    rows = [_normalise(r) for r in table.to_pylist()]
+    return sorted(rows, key=lambda r: tuple(str(r[k]) for k in key))
+
+
+def _run(engine_name: str, path: Path, work: Path) -> runner.PipelineResult:
+    spec = runner.BatchSpec(batch_id=1, source_id=7, priority=50, scope_prefix="32", today="2026-11-28",
+                            fresh_from="2026-10-29", batch_steps=("extract",))
+    with make_engine(engine_name) as engine:
+        return runner.run_entities(engine, prepare(path, "csv", work), spec, reference_from_files(),
+                                   FakeMasterData())
+
+
+def test_duckdb_and_spark_give_identical_results(delivery, tmp_path) -> None:
+    duck = _run("duckdb", delivery, tmp_path / "duck")
+    spark = _run("spark", delivery, tmp_path / "spark")
+    assert duck.counts == spark.counts
+    assert duck.counts["quarantined"] == 3 and duck.counts["linked"] == 3
+    assert [q["codes"] for q in duck.quarantine if q["row_no"] == 4] == [["region.unresolved"]]
+    assert duck.rows_total == spark.rows_total == 10
+    assert _table(duck.inserts.drop(["target_key"]), ["rep_row"]) == _table(spark.inserts.drop(["target_key"]),
+                                                                              ["rep_row"])
+    assert _table(duck.updates, ["id"]) == _table(spark.updates, ["id"])
+    assert duck.updates.num_rows == 1
+    assert _table(duck.lineage, ["row_no", "target_key"]) == _table(spark.lineage, ["row_no", "target_key"])
+    assert _table(duck.conflicts, ["row_no", "field", "kind"]) == _table(spark.conflicts, ["row_no", "field", "kind"])
+    assert duck.conflicts.num_rows >= 1
+    assert duck.quarantine == spark.quarantine
+    assert _normalise(duck.links) == _normalise(spark.links)
+    assert duck.quality == spark.quality
+
+
+def test_a_batch_runs_on_spark_when_configured(data_admin, source, delivery, monkeypatch,
+                                               django_capture_on_commit_callbacks) -> None:
+    from jianguan.core.models import Subject
+    from jianguan.datacenter.tests.conftest import ingest
+
+    monkeypatch.setenv("JIANGUAN_PIPELINE_ENGINE", "spark")
+    batch = ingest(source, data_admin, delivery, django_capture_on_commit_callbacks)
+    assert batch.status == "loaded", batch.message
+    assert batch.engine == "spark"
+    assert batch.rows_quarantined == 3
+    assert Subject.objects.get(uscc=uscc("320106", 2)).status == "revoked"

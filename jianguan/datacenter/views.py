@@ -1,0 +1,346 @@
+"""The data centre's pages: sources, batches with live progress, quality, quarantine with correction, the entity
+master with its lineage, links and conflicts. Every list starts from ``visible_to``; every object comes through
+``jianguan.datacenter.access``; every change goes through ``jianguan.datacenter.services``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from jianguan.core.access import get_object_for
+from jianguan.core.errors import DomainError
+from jianguan.core.models import Subject
+from jianguan.core.views.base import apply_domain_error, paginate, permission_required, polish_filter_form, render_page
+from jianguan.datacenter import access, collect, selectors, services
+from jianguan.datacenter.choices import BatchStatus, Channel, ConflictStatus, LinkStatus, QuarantineStatus
+from jianguan.datacenter.filtersets import (
+    BatchFilterSet,
+    ConflictFilterSet,
+    EntityLinkFilterSet,
+    QuarantinedRowFilterSet,
+    SourceFilterSet,
+)
+from jianguan.datacenter.forms import CorrectionForm, ReasonForm, ResolveForm, SourceForm, UploadForm
+from jianguan.datacenter.models import Batch, Conflict, EntityLink, QuarantinedRow, Source
+from jianguan.datacenter.pipeline.fields import FIELD_LABELS, STEP_LABELS
+
+ACTIVE = (BatchStatus.PENDING, BatchStatus.RUNNING)
+VIEW_ANY = ("datacenter.view_batch", "datacenter.view_source")
+
+
+@permission_required(*VIEW_ANY)
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "sources": Source.objects.visible_to(user, "view").count(),
+        "batches": Batch.objects.visible_to(user, "view").select_related("source").order_by("-id")[:10],
+        "open_rows": QuarantinedRow.objects.visible_to(user, "view").filter(status=QuarantineStatus.OPEN).count(),
+        "open_conflicts": Conflict.objects.visible_to(user, "view").filter(status=ConflictStatus.OPEN).count(),
+        "links_to_review": EntityLink.objects.visible_to(user, "view").filter(status=LinkStatus.AUTO).count(),
+    }
+    return render(request, "datacenter/home.html", context)
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Redirect to the page the form came from (only a local path), else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+# --- Sources ----------------------------------------------------------------------------------------------------------
+
+
+@permission_required("datacenter.view_source")
+def source_list(request: HttpRequest) -> HttpResponse:
+    queryset = Source.objects.visible_to(request.user, "view").select_related("owner").order_by("code")
+    filterset = polish_filter_form(SourceFilterSet(request.GET, queryset=queryset), request.user, {
+        "q": _("Keyword"), "kind": _("Kind"), "library": _("Library"), "channel": _("Channel"),
+        "enabled": _("Enabled")})
+    context = {"filterset": filterset, "page": paginate(request, filterset.qs),
+               "can_add": request.user.has_perm("datacenter.add_source")}
+    return render_page(request, "datacenter/source_list.html", "datacenter/partials/source_table.html", context)
+
+
+@permission_required("datacenter.add_source")
+@require_http_methods(["GET", "POST"])
+def source_create(request: HttpRequest) -> HttpResponse:
+    form = SourceForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = services.create_source(actor=request.user, owner=form.cleaned_data["owner"],
+                                            **form.service_data())
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The data source has been registered."))
+            return redirect("datacenter:source_detail", pk=source.pk)
+    return render(request, "datacenter/source_form.html", {"form": form, "source": None})
+
+
+@permission_required("datacenter.change_source")
+@require_http_methods(["GET", "POST"])
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    source = access.get_source_for(request.user, pk, "change")
+    initial = {name: getattr(source, name) for name in SourceForm.base_fields if hasattr(source, name)}
+    form = SourceForm(request.POST or None, user=request.user, editing=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_source(source, actor=request.user, **form.service_data())
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The changes have been saved."))
+            return redirect("datacenter:source_detail", pk=source.pk)
+    return render(request, "datacenter/source_form.html", {"form": form, "source": source})
+
+
+@permission_required("datacenter.view_source")
+@require_http_methods(["GET", "POST"])
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    source = access.get_source_for(request.user, pk, "view")
+    can_ingest = request.user.has_perm("datacenter.ingest_source") and source.enabled
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not can_ingest:
+            raise PermissionDenied
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                batch = _submit_upload(source, request.user, upload, form.cleaned_data["force"])
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("The file has been received and is being processed."))
+                return redirect("datacenter:batch_detail", pk=batch.pk)
+    batches = Batch.objects.visible_to(request.user, "view").filter(source=source).select_related("source")
+    context = {"source": source, "form": form, "can_ingest": can_ingest,
+               "can_pull": can_ingest and source.channel in (Channel.HTTP_API, Channel.SQL),
+               "can_change": request.user.has_perm("datacenter.change_source"),
+               "batches": batches.order_by("-id")[:20]}
+    return render(request, "datacenter/source_detail.html", context)
+
+
+def _submit_upload(source: Source, user: Any, upload: Any, force: bool) -> Batch:
+    suffix = Path(upload.name).suffix.lower()
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        return services.submit_file(source, actor=user, path=Path(tmp.name), file_name=upload.name, force=force)
+
+
+@permission_required("datacenter.ingest_source")
+@require_POST
+def source_pull(request: HttpRequest, pk: int) -> HttpResponse:
+    source = access.get_source_for(request.user, pk, "view")
+    try:
+        batch = collect.pull_source(source, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("datacenter:source_detail", pk=source.pk)
+    if batch is None:
+        messages.info(request, _("Nothing has changed since the last pull."))
+        return redirect("datacenter:source_detail", pk=source.pk)
+    return redirect("datacenter:batch_detail", pk=batch.pk)
+
+
+# --- Batches ----------------------------------------------------------------------------------------------------------
+
+
+@permission_required("datacenter.view_batch")
+def batch_list(request: HttpRequest) -> HttpResponse:
+    queryset = Batch.objects.visible_to(request.user, "view").select_related("source", "job").order_by("-id")
+    filterset = polish_filter_form(BatchFilterSet(request.GET, queryset=queryset), request.user, {
+        "status": _("Status"), "kind": _("Kind")})
+    filterset.form.fields.pop("source", None)
+    filterset.form.fields["source_code"].label = _("Source code")
+    context = {"filterset": filterset, "page": paginate(request, filterset.qs)}
+    return render_page(request, "datacenter/batch_list.html", "datacenter/partials/batch_table.html", context)
+
+
+@permission_required("datacenter.view_batch")
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = Batch.objects.select_related("source", "job", "parent", "duplicate_of").get(
+        pk=access.get_batch_for(request.user, pk, "view").pk)
+    quality = batch.quality or {}
+    fields = [{"field": f, "label": FIELD_LABELS.get(f, f), **v} for f, v in (quality.get("fields") or {}).items()]
+    problems = [{"code": c, "count": n} for c, n in (quality.get("problems") or {}).items()]
+    context = {
+        "batch": batch,
+        "active": batch.status in ACTIVE,
+        "quality_fields": fields,
+        "problems": problems,
+        "overall": quality.get("overall") or {},
+        "can_rerun": request.user.has_perm("datacenter.ingest_source")
+        and batch.quarantined.filter(status=QuarantineStatus.CORRECTED).exists(),
+        "open_rows": batch.quarantined.filter(status=QuarantineStatus.OPEN).count(),
+    }
+    return render_page(request, "datacenter/batch_detail.html", "datacenter/partials/batch_status.html", context)
+
+
+@permission_required("datacenter.ingest_source")
+@require_POST
+def batch_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = access.get_batch_for(request.user, pk, "view")
+    try:
+        new = services.rerun_corrections(batch, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("datacenter:batch_detail", pk=batch.pk)
+    messages.success(request, _("The corrected rows are being processed again."))
+    return redirect("datacenter:batch_detail", pk=new.pk)
+
+
+# --- Quarantine -------------------------------------------------------------------------------------------------------
+
+
+@permission_required("datacenter.view_quarantinedrow")
+def quarantine_list(request: HttpRequest) -> HttpResponse:
+    queryset = QuarantinedRow.objects.visible_to(request.user, "view").select_related("batch", "batch__source")
+    filterset = polish_filter_form(QuarantinedRowFilterSet(request.GET, queryset=queryset.order_by("-batch_id",
+                                                                                                   "row_no")),
+                                   request.user, {"batch": _("Batch"), "status": _("Status")})
+    context = {"filterset": filterset, "page": paginate(request, filterset.qs)}
+    return render_page(request, "datacenter/quarantine_list.html", "datacenter/partials/quarantine_table.html",
+                       context)
+
+
+@permission_required("datacenter.view_quarantinedrow")
+@require_http_methods(["GET", "POST"])
+def quarantine_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    row = access.get_quarantined_row_for(request.user, pk, "view")
+    problem_fields = {e["field"] for e in row.errors}
+    form = CorrectionForm(request.POST or None, values=row.values, problem_fields=problem_fields)
+    can_change = request.user.has_perm("datacenter.change_quarantinedrow") and row.status in (
+        QuarantineStatus.OPEN, QuarantineStatus.CORRECTED)
+    if request.method == "POST":
+        row = access.get_quarantined_row_for(request.user, pk, "change")
+        if form.is_valid():
+            try:
+                services.correct_row(row, actor=request.user, values=form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, _("The correction has been saved; re-run the batch's corrections to load "
+                                            "it."))
+                return redirect("datacenter:batch_detail", pk=row.batch_id)
+    context = {"row": row, "form": form, "can_change": can_change, "discard_form": ReasonForm()}
+    return render(request, "datacenter/quarantine_detail.html", context)
+
+
+@permission_required("datacenter.change_quarantinedrow")
+@require_POST
+def quarantine_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    row = access.get_quarantined_row_for(request.user, pk, "change")
+    form = ReasonForm(request.POST)
+    try:
+        services.discard_row(row, actor=request.user, reason=form.data.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("datacenter:quarantine_detail", pk=row.pk)
+    messages.success(request, _("The row has been discarded."))
+    return redirect("datacenter:batch_detail", pk=row.batch_id)
+
+
+# --- Entity master, links, conflicts ----------------------------------------------------------------------------------
+
+
+@permission_required("datacenter.view_lineagerecord")
+def entity_list(request: HttpRequest) -> HttpResponse:
+    """监管对象主数据: the master records in scope, each opening on its lineage, links and conflicts."""
+    from jianguan.core.filtersets import SubjectFilterSet
+
+    queryset = Subject.objects.visible_to(request.user, "view").select_related("region").order_by("id")
+    filterset = polish_filter_form(SubjectFilterSet(request.GET, queryset=queryset), request.user, {
+        "q": _("Keyword"), "uscc": _("Unified social credit code"), "region": _("Region"),
+        "subject_type": _("Type"), "status": _("Status"), "industry": _("Industry code")})
+    context = {"filterset": filterset, "page": paginate(request, filterset.qs)}
+    return render_page(request, "datacenter/entity_list.html", "datacenter/partials/entity_table.html", context)
+
+
+@permission_required("datacenter.view_lineagerecord")
+def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """监管对象主数据: the record, where each value came from (lineage), its linked rows and its conflicts."""
+    subject = get_object_for(request.user, Subject, pk, "view")
+    explanation = selectors.explain_subject(request.user, subject.pk)
+    links = EntityLink.objects.visible_to(request.user, "view").filter(subject=subject).select_related(
+        "batch", "batch__source").order_by("-id")
+    conflicts = Conflict.objects.visible_to(request.user, "view").filter(subject=subject).select_related(
+        "source", "current_source").order_by("-id")
+    context = {"subject": subject, "fields": explanation["fields"], "links": links, "conflicts": conflicts,
+               "can_review": request.user.has_perm("datacenter.change_entitylink"),
+               "can_resolve": request.user.has_perm("datacenter.change_conflict"),
+               "resolve_form": ResolveForm(), "step_labels": STEP_LABELS,
+               "personal": subject.personal_data_fields()}
+    return render(request, "datacenter/entity_detail.html", context)
+
+
+@permission_required("datacenter.view_entitylink")
+def link_list(request: HttpRequest) -> HttpResponse:
+    queryset = EntityLink.objects.visible_to(request.user, "view").select_related(
+        "subject", "batch", "batch__source").order_by("-id")
+    filterset = polish_filter_form(EntityLinkFilterSet(request.GET or {"status": "auto"}, queryset=queryset),
+                                   request.user, {"status": _("Status")})
+    for name in ("subject", "batch"):
+        filterset.form.fields.pop(name, None)
+    context = {"filterset": filterset, "page": paginate(request, filterset.qs),
+               "can_review": request.user.has_perm("datacenter.change_entitylink")}
+    return render_page(request, "datacenter/link_list.html", "datacenter/partials/link_table.html", context)
+
+
+@permission_required("datacenter.change_entitylink")
+@require_POST
+def link_review(request: HttpRequest, pk: int) -> HttpResponse:
+    link = access.get_link_for(request.user, pk, "change")
+    try:
+        if request.POST.get("decision") == "split":
+            services.split_link(link, actor=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, _("The link has been split; the row is now a record of its own."))
+        else:
+            services.confirm_link(link, actor=request.user)
+            messages.success(request, _("The link has been confirmed."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return _back(request, "datacenter:link_list")
+
+
+@permission_required("datacenter.view_conflict")
+def conflict_list(request: HttpRequest) -> HttpResponse:
+    queryset = Conflict.objects.visible_to(request.user, "view").select_related(
+        "subject", "source", "current_source").order_by("-id")
+    filterset = polish_filter_form(ConflictFilterSet(request.GET or {"status": "open"}, queryset=queryset),
+                                   request.user, {"status": _("Status"), "kind": _("Kind"), "field": _("Field")})
+    for name in ("subject", "batch"):
+        filterset.form.fields.pop(name, None)
+    context = {"filterset": filterset, "page": paginate(request, filterset.qs), "field_labels": FIELD_LABELS,
+               "can_resolve": request.user.has_perm("datacenter.change_conflict")}
+    return render_page(request, "datacenter/conflict_list.html", "datacenter/partials/conflict_table.html", context)
+
+
+@permission_required("datacenter.change_conflict")
+@require_POST
+def conflict_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    conflict = access.get_conflict_for(request.user, pk, "change")
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether to apply the incoming value or keep the current one."))
+    else:
+        try:
+            services.resolve_conflict(conflict, actor=request.user, apply=form.cleaned_data["apply"],
+                                      note=form.cleaned_data["note"])
+            messages.success(request, _("The conflict has been resolved."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return _back(request, "datacenter:conflict_list")
