@@ -330,6 +330,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "jianguan.core.tasks.audit_checkpoint", "schedule": 600.0},
     "audit-prune": {"task": "jianguan.core.tasks.audit_prune", "schedule": 86_400.0},
     "complaints-sweep-deadlines": {"task": "jianguan.complaints.tasks.sweep_deadlines", "schedule": 900.0},
+    "datacenter-due-pulls": {"task": "jianguan.datacenter.tasks.run_due_pulls", "schedule": 300.0},
 }
 
 LOGGING = {

@@ -72,7 +72,7 @@ def fetch_http(options: dict[str, Any], watermark: str) -> list[dict[str, Any]]:
     headers = {"Accept": "application/json", **options.get("headers", {})}
     records: list[dict[str, Any]] = []
     for page in range(1, int(options.get("max_pages", MAX_PAGES)) + 1):
-        query = {page_param: page, size_param: size}
+        query: dict[str, Any] = {page_param: page, size_param: size}
         if watermark and options.get("watermark_param"):
             query[options["watermark_param"]] = watermark
         separator = "&" if urllib.parse.urlparse(url).query else "?"

@@ -76,12 +76,13 @@ class UploadForm(forms.Form):
 class CorrectionForm(forms.Form):
     """One text input per canonical field, pre-filled with the delivered (or already corrected) values."""
 
-    def __init__(self, *args: Any, values: dict[str, str], problem_fields: set[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, values: dict[str, str], problem_fields: set[str],
+                 fields: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in ENTITY_FIELDS:
-            self.fields[field.name] = forms.CharField(label=field.label, required=False, initial=values.get(field.name))
-            if field.name in problem_fields:
-                self.fields[field.name].widget.attrs["class"] = "has-problem"
+        for name, label in fields or [(f.name, f.label) for f in ENTITY_FIELDS]:
+            self.fields[name] = forms.CharField(label=label, required=False, initial=values.get(name))
+            if name in problem_fields:
+                self.fields[name].widget.attrs["class"] = "has-problem"
 
 
 class ReasonForm(forms.Form):

@@ -36,7 +36,7 @@ def reindex(documents: Iterable[KnowledgeDocument]) -> int:
     """Rebuild the index rows of these documents (bulk)."""
     documents = list(documents)
     KnowledgeTerm.objects.filter(document__in=documents).delete()
-    rows = []
+    rows: list[KnowledgeTerm] = []
     for doc in documents:
         title_terms = set(terms(doc.title))
         counts = Counter(terms(doc.title) + terms(doc.body))

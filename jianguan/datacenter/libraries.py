@@ -151,10 +151,10 @@ def convert(column: Column, raw: str) -> tuple[Any, Problem | None]:
     if column.kind == "list":
         return [p.strip() for p in re.split(r"[,，;；、|]", text) if p.strip()], None
     if column.kind == "choice":
-        value = column.choices.get(text) or column.choices.get(text.lower())
-        if value is None:
+        choice = column.choices.get(text) or column.choices.get(text.lower())
+        if choice is None:
             return None, (column.name, f"{column.name}.unknown", f"{label}取值“{text}”无法识别")
-        return value, None
+        return choice, None
     return text, None
 
 
@@ -177,12 +177,6 @@ def _order(*pairs: tuple[str, str, str]) -> Callable[[dict[str, Any]], list[Prob
 
 
 _BEHAVIOUR_COMMON = (
-    Column("item_code", "监管事项目录编码", "item_code", True, synonyms=("事项编码", "监管事项编码")),
-    Column("implementation_code", "检查实施清单编码", max_length=800, synonyms=("实施清单编码",)),
-    Column("behaviour_no", "行为编号", required=True, max_length=50,
-           synonyms=("检查行为编号", "处罚行为编号", "强制行为编号", "许可行为编号")),
-    Column("behaviour_name", "行为名称", required=True, max_length=500,
-           synonyms=("检查行为名称", "处罚行为名称", "强制行为名称", "许可行为名称")),
     Column("agency_name", "实施机构", required=True, max_length=100),
     Column("agency_code", "实施机构编码", max_length=20),
     Column("entrusted_name", "受委托部门", max_length=100),
@@ -200,8 +194,20 @@ _BEHAVIOUR_COMMON = (
     Column("reporter", "报送人员", max_length=50),
 )
 
+
+def _common(kind: str) -> tuple[Column, ...]:
+    """The DOMAIN.md §2 fields every behaviour shares; ``kind`` is 检查, 处罚, 强制 or 许可 (the number and name
+    columns are called 检查行为编号, 处罚行为编号 …)."""
+    return (
+        Column("item_code", "监管事项目录编码", "item_code", True, synonyms=("事项编码", "监管事项编码")),
+        Column("implementation_code", "检查实施清单编码", max_length=800, synonyms=("实施清单编码",)),
+        Column("behaviour_no", f"{kind}行为编号", required=True, max_length=50, synonyms=("行为编号",)),
+        Column("behaviour_name", f"{kind}行为名称", required=True, max_length=500, synonyms=("行为名称",)),
+        *_BEHAVIOUR_COMMON,
+    )
+
 INSPECTIONS = LibrarySpec(Library.BEHAVIOURS, "inspections", AdministrativeInspection, "behaviour_no", (
-    *_BEHAVIOUR_COMMON,
+    *_common("检查"),
     Column("plan_id", "双随机一公开计划id", max_length=50, synonyms=("抽查计划编号",)),
     Column("inspection_form", "检查形式", required=True, max_length=20),
     Column("inspection_category", "检查类别", required=True, max_length=20),
@@ -213,7 +219,7 @@ INSPECTIONS = LibrarySpec(Library.BEHAVIOURS, "inspections", AdministrativeInspe
 ), rules=(_order(("inspected_at", "reported_at", "报送时间应晚于检查时间")),))
 
 PENALTIES = LibrarySpec(Library.BEHAVIOURS, "penalties", AdministrativePenalty, "behaviour_no", (
-    *_BEHAVIOUR_COMMON,
+    *_common("处罚"),
     Column("case_source", "案件来源", max_length=20),
     Column("inspection_no", "检查行为编号", required=True, max_length=50),
     Column("facts", "违法事实"),
@@ -247,7 +253,7 @@ PENALTIES = LibrarySpec(Library.BEHAVIOURS, "penalties", AdministrativePenalty, 
                  ("filed_at", "reported_at", "报送时间应晚于立案时间")),))
 
 COERCIONS = LibrarySpec(Library.BEHAVIOURS, "coercions", AdministrativeCoercion, "behaviour_no", (
-    *_BEHAVIOUR_COMMON,
+    *_common("强制"),
     Column("inspection_no", "检查行为编号", required=True, max_length=50),
     Column("matter_source", "事项来源", max_length=20),
     Column("measure", "强制措施", required=True, max_length=50),
@@ -258,7 +264,7 @@ COERCIONS = LibrarySpec(Library.BEHAVIOURS, "coercions", AdministrativeCoercion,
                  ("decided_on", "reported_at", "报送时间应晚于决定日期")),))
 
 LICENSES = LibrarySpec(Library.BEHAVIOURS, "licenses", AdministrativeLicense, "behaviour_no", (
-    *_BEHAVIOUR_COMMON,
+    *_common("许可"),
     Column("license_no", "许可证书编号", max_length=100),
     Column("license_kind", "许可类别", max_length=50),
     Column("content", "许可内容"),
@@ -311,17 +317,9 @@ KNOWLEDGE = LibrarySpec(Library.KNOWLEDGE, "knowledge", KnowledgeDocument, "doc_
     Column("issuer", "发布机关", max_length=200),
     Column("issued_on", "发布日期", "date"),
     Column("effective_on", "施行日期", "date"),
-    Column(
-        "status",
-        "效力状态",
-        "choice",
-        choices={
-            "现行有效": KnowledgeStatus.EFFECTIVE,
-            "已修改": KnowledgeStatus.AMENDED,
-            "已废止": KnowledgeStatus.REPEALED,
-            **{c.value: c.value for c in KnowledgeStatus},
-        },
-    ),
+    Column("status", "效力状态", "choice", choices={
+        "现行有效": KnowledgeStatus.EFFECTIVE, "已修改": KnowledgeStatus.AMENDED, "已废止": KnowledgeStatus.REPEALED,
+        **{c.value: c.value for c in KnowledgeStatus}}),
     Column("body", "正文", required=True),
 ))
 
@@ -343,8 +341,9 @@ def spec_for(source_library: str, options: dict[str, Any]) -> LibrarySpec:
     """The schema a source delivers: its library, and for the behaviour library the kind named in its options."""
     if source_library == Library.BEHAVIOURS:
         return SPECS[options.get("behaviour", "inspections")]
-    return {Library.CREDIT: CREDIT, Library.INTERNET: INTERNET, Library.KNOWLEDGE: KNOWLEDGE,
-            Library.OFFICERS: OFFICERS}[source_library]
+    specs = {Library.CREDIT: CREDIT, Library.INTERNET: INTERNET, Library.KNOWLEDGE: KNOWLEDGE,
+             Library.OFFICERS: OFFICERS}
+    return specs[Library(source_library)]
 
 
 # --- loading ----------------------------------------------------------------------------------------------------------
@@ -414,14 +413,14 @@ def validate_rows(spec: LibrarySpec, rows: list[dict[str, Any]], mapping: dict[s
     return good, result
 
 
-def _objects(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any) -> list[models.Model]:
+def _objects(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any) -> list[Any]:
     model = spec.model
     model_fields = {f.name for f in model._meta.get_fields() if getattr(f, "concrete", False)}
     usccs = {r.get("uscc") or (r["party_code"][1] if r.get("party_code") and r["party_code"][0] == "uscc" else None)
              for r in rows}
     subjects = dict(Subject.objects.filter(uscc__in=[u for u in usccs if u]).values_list("uscc", "id"))
     org_by_uscc = dict(Organization.objects.exclude(uscc=None).values_list("uscc", "id"))
-    objs = []
+    objs: list[Any] = []
     for row in rows:
         data: dict[str, Any] = {}
         for name, value in row.items():
@@ -494,11 +493,13 @@ def write(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any, result: Loa
 
 def quality(spec: LibrarySpec, mapping: dict[str, str], result: LoadResult) -> dict[str, Any]:
     total = result.rows or 1
-    fields = {}
+    fields: dict[str, dict[str, float | None]] = {}
+    completeness: list[float] = []
     for column in spec.columns:
         if column.name not in mapping:
             continue
         present = result.present.get(column.name, 0)
+        completeness.append(present / total)
         invalid = result.invalid.get(column.name, 0)
         fields[column.name] = {
             "completeness": round(present / total, 4),
@@ -508,7 +509,7 @@ def quality(spec: LibrarySpec, mapping: dict[str, str], result: LoadResult) -> d
     order_problems = sum(n for code, n in result.problems.items() if code.endswith(".order"))
     duplicates = sum(n for code, n in result.problems.items() if code.endswith(".duplicate"))
     overall = {
-        "completeness": round(sum(f["completeness"] for f in fields.values()) / len(fields), 4) if fields else None,
+        "completeness": round(sum(completeness) / len(completeness), 4) if completeness else None,
         "validity": round((result.rows - len(result.quarantine)) / total, 4),
         "uniqueness": round(1 - duplicates / total, 4),
         "consistency": round(1 - order_problems / total, 4),

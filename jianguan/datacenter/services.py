@@ -116,7 +116,7 @@ def create_source(*, actor: Any, owner: Organization, region: Region | None = No
         raise DomainError("source.exists", "数据源代码已被使用。", fields={"code": ["数据源代码已被使用。"]})
     if data.get("schedule_minutes") and data.get("channel") in (Channel.HTTP_API, Channel.SQL):
         data["next_run_at"] = timezone.now()
-    source = Source.objects.create(owner=owner, region=region, **data)
+    source: Source = Source.objects.create(owner=owner, region=region, **data)
     _recheck(actor, source)
     return source
 
@@ -149,8 +149,9 @@ def check_ingest_allowed(actor: Any, source: Source) -> None:
         raise ScopeViolation("scope.violation", "数据源超出您的数据范围。")
     if not source.enabled:
         raise DomainError("source.disabled", "数据源已停用，不能接入数据。")
-    if source.library != Library.ENTITIES:
-        raise DomainError("source.library_unsupported", "该库的批量接入尚未开放（目前支持监管对象库）。")
+    if source.library in (Library.CATALOG, Library.COMPLAINTS):
+        raise DomainError("source.library_event_fed",
+                          "目录清单库和投诉举报库由目录清单、投诉举报模块的事件自动汇聚，不接收批量数据。")
 
 
 def _store_file(batch: Batch, path: Path, file_name: str) -> Path:
@@ -177,7 +178,7 @@ def submit_file(source: Source, *, actor: Any, path: Path, file_name: str, file_
     with transaction.atomic():
         previous = (Batch.objects.filter(source=source, content_hash=content_hash, status=BatchStatus.LOADED)
                     .order_by("id").first())
-        batch = Batch.objects.create(
+        batch: Batch = Batch.objects.create(
             source=source, kind=BatchKind.FILE, file_name=Path(file_name).name[:255], file_format=file_format,
             content_hash=content_hash, created_by=actor if getattr(actor, "pk", None) else None,
         )
@@ -212,7 +213,7 @@ def submit_records(source: Source, *, actor: Any, records: list[dict[str, Any]],
     from jianguan.datacenter.pipeline.extract import file_sha256, records_to_parquet
 
     with transaction.atomic():
-        batch = Batch.objects.create(
+        batch: Batch = Batch.objects.create(
             source=source, kind=kind, file_name=f"{kind}.parquet", file_format=FileFormat.PARQUET,
             idempotency_key=idempotency_key, watermark_from=watermark_from, watermark_to=watermark_to,
             parent=parent, created_by=actor if getattr(actor, "pk", None) else None,
@@ -251,6 +252,8 @@ def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
         return {"skipped": True}
     batch = Batch.objects.select_related("source", "source__region").get(pk=batch_id)
     source = batch.source
+    if source.library != Library.ENTITIES:
+        return _process_library_batch(batch, reporter)
     engine_name = conf.engine_name()
     labels = {"extract": "抽取", "clean": "清洗", "standardise": "标准化", "verify": "校核", "link": "关联",
               "dedup": "去重", "compare": "比对", "integrate": "整合"}
@@ -316,6 +319,71 @@ def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
         ))
     return {"batch": batch.pk, **{k: v for k, v in written.items() if k != "timings"}, "rows": result.rows_total,
             "engine": engine_name}
+
+
+def _process_library_batch(batch: Batch, reporter: Any = None) -> dict[str, Any]:
+    """A record library's batch: extract, check every row against the library's schema, quarantine the rows that
+    fail, and write the others (insert or update on the key) with their batch and row — all in one transaction."""
+    from jianguan.datacenter import libraries
+    from jianguan.datacenter.pipeline.engines import make_engine
+    from jianguan.datacenter.pipeline.extract import ExtractError, load_source_table, prepare
+
+    source = batch.source
+    engine_name = conf.engine_name()
+    try:
+        if reporter is not None:
+            reporter.total(3)
+            reporter.progress(0, "抽取")
+        prepared = prepare(Path(batch.stored_path), batch.file_format, conf.batch_dir(batch.pk) / "work")
+        with make_engine(engine_name) as engine:
+            headers = load_source_table(engine, prepared)
+            rows = engine.fetch_rows("SELECT * FROM dc_src ORDER BY row_no")
+        spec = libraries.spec_for(source.library, source.options or {})
+        mapping = spec.mapping(headers, None if batch.kind == BatchKind.CORRECTION else (source.field_mapping or None))
+        if reporter is not None:
+            reporter.progress(1, "校核")
+        good, result = libraries.validate_rows(spec, rows, mapping, source.region.scope_prefix)
+        if reporter is not None:
+            reporter.progress(2, "整合")
+        with transaction.atomic():
+            libraries.write(spec, good, batch, result)
+            QuarantinedRow.objects.bulk_create([
+                QuarantinedRow(batch=batch, row_no=q["row_no"], record=q["record"], errors=q["errors"])
+                for q in result.quarantine
+            ], batch_size=1000)
+            Batch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.LOADED, finished_at=timezone.now(), engine=engine_name,
+                encoding=prepared.encoding, rows_total=result.rows, rows_loaded=result.written,
+                rows_quarantined=len(result.quarantine), created_count=result.created,
+                updated_count=result.updated, quality=libraries.quality(spec, mapping, result),
+                message=f"共{result.rows}行（{spec.model._meta.verbose_name}）：新增{result.created}，"
+                        f"更新{result.updated}，隔离{len(result.quarantine)}。",
+            )
+            audit.record_event("datacenter.batch.loaded", target=batch, details={
+                "library": source.library, "rows": result.rows, "created": result.created,
+                "updated": result.updated, "quarantined": len(result.quarantine)})
+            events.publish(BATCH_LOADED, BatchLoaded(
+                batch_id=batch.pk, source_code=source.code, library=source.library, rows=result.rows,
+                created=result.created, updated=result.updated, quarantined=len(result.quarantine)))
+    except Exception as exc:
+        message = exc.args[0] if isinstance(exc, ExtractError) else (
+            exc.message if isinstance(exc, DomainError) else f"处理失败：{exc}")
+        Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, finished_at=timezone.now(),
+                                                 message=str(message)[:500], engine=engine_name)
+        audit.record_event("datacenter.batch.failed", target=batch, success=False, details={"error": str(message)})
+        raise
+    return {"batch": batch.pk, "rows": result.rows, "created": result.created, "updated": result.updated,
+            "quarantined": len(result.quarantine)}
+
+
+def correction_fields(source: Source) -> list[tuple[str, str]]:
+    """(name, label) of the values a quarantined row of this source can be corrected in."""
+    from jianguan.datacenter import libraries
+    from jianguan.datacenter.pipeline.fields import ENTITY_FIELDS
+
+    if source.library == Library.ENTITIES:
+        return [(f.name, f.label) for f in ENTITY_FIELDS]
+    return [(c.name, c.label) for c in libraries.spec_for(source.library, source.options or {}).columns]
 
 
 def run_ingest_job(params: dict[str, Any], reporter: Any) -> dict[str, Any]:
@@ -409,7 +477,7 @@ def correct_row(row: QuarantinedRow, *, actor: Any, values: dict[str, str]) -> Q
     _recheck(actor, row)
     if row.status not in (QuarantineStatus.OPEN, QuarantineStatus.CORRECTED):
         raise ConflictError("quarantine.closed", "该行已重跑或已舍弃，不能再更正。")
-    unknown = sorted(set(values) - set(FIELD_NAMES))
+    unknown = sorted(set(values) - {name for name, _label in correction_fields(row.batch.source)})
     if unknown:
         raise DomainError("validation", "未知字段：" + "、".join(unknown))
     corrected = {k: (v or "").strip() for k, v in {**row.record, **values}.items() if (v or "").strip()}
@@ -451,7 +519,8 @@ def rerun_corrections(batch: Batch, *, actor: Any) -> Batch:
     rows = list(batch.quarantined.filter(status=QuarantineStatus.CORRECTED).order_by("row_no"))
     if not rows:
         raise DomainError("quarantine.nothing", "没有已更正待重跑的行。")
-    records = [{"__row_no": r.row_no, **{f: r.values.get(f) for f in FIELD_NAMES}} for r in rows]
+    names = [name for name, _label in correction_fields(batch.source)]
+    records = [{"__row_no": r.row_no, **{f: r.values.get(f) for f in names}} for r in rows]
     with transaction.atomic():
         claimed = QuarantinedRow.objects.filter(pk__in=[r.pk for r in rows],
                                                 status=QuarantineStatus.CORRECTED).update(

@@ -26,4 +26,7 @@ urlpatterns = [
     path("links/<int:pk>/review/", views.link_review, name="link_review"),
     path("conflicts/", views.conflict_list, name="conflict_list"),
     path("conflicts/<int:pk>/resolve/", views.conflict_resolve, name="conflict_resolve"),
+    path("libraries/", views.library_list, name="library_list"),
+    path("libraries/knowledge/search/", views.knowledge_search, name="knowledge_search"),
+    path("libraries/<slug:name>/", views.library_records, name="library_records"),
 ]

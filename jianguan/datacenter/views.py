@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -222,7 +222,8 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
 def quarantine_detail(request: HttpRequest, pk: int) -> HttpResponse:
     row = access.get_quarantined_row_for(request.user, pk, "view")
     problem_fields = {e["field"] for e in row.errors}
-    form = CorrectionForm(request.POST or None, values=row.values, problem_fields=problem_fields)
+    form = CorrectionForm(request.POST or None, values=row.values, problem_fields=problem_fields,
+                          fields=services.correction_fields(row.batch.source))
     can_change = request.user.has_perm("datacenter.change_quarantinedrow") and row.status in (
         QuarantineStatus.OPEN, QuarantineStatus.CORRECTED)
     if request.method == "POST":
@@ -344,3 +345,80 @@ def conflict_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
     return _back(request, "datacenter:conflict_list")
+
+
+# --- Libraries --------------------------------------------------------------------------------------------------------
+
+#: Browsable libraries: (model, columns shown, how the library is fed).
+LIBRARY_PAGES: dict[str, tuple[Any, tuple[str, ...], str]] = {}
+
+
+def _library_pages() -> dict[str, tuple[Any, tuple[str, ...], str]]:
+    if not LIBRARY_PAGES:
+        from jianguan.datacenter import models as m
+
+        events_fed, batches = _("catalogue events"), _("batches from its sources")
+        LIBRARY_PAGES.update({
+            "catalog": (m.CatalogEntry, ("item_code", "name", "version", "status"), events_fed),
+            "implementations": (m.ImplementationEntry, ("code", "item_code", "region", "status"), events_fed),
+            "licenses": (m.AdministrativeLicense, ("behaviour_no", "item_code", "party_name", "decided_on"), batches),
+            "inspections": (m.AdministrativeInspection, ("behaviour_no", "item_code", "party_name", "inspected_at",
+                                                         "inspection_result"), batches),
+            "penalties": (m.AdministrativePenalty, ("behaviour_no", "item_code", "party_name", "decision_no",
+                                                    "decided_on", "fine_amount"), batches),
+            "coercions": (m.AdministrativeCoercion, ("behaviour_no", "item_code", "party_name", "measure",
+                                                     "decided_on"), batches),
+            "complaints": (m.ComplaintRecord, ("ticket_no", "kind", "status", "channel", "last_event_at"),
+                           _("complaints events")),
+            "credit": (m.CreditRecord, ("record_no", "kind", "party_name", "uscc", "decided_on"), batches),
+            "internet": (m.InternetRecord, ("record_no", "provider", "title", "published_at"), batches),
+            "knowledge": (m.KnowledgeDocument, ("doc_no", "kind", "title", "status", "issued_on"), batches),
+        })
+    return LIBRARY_PAGES
+
+
+@permission_required(*VIEW_ANY)
+def library_list(request: HttpRequest) -> HttpResponse:
+    """The libraries of the data centre (监管对象库 and 执法人员库 are the kernel's master records)."""
+    rows = []
+    for name, (model, _columns, fed) in _library_pages().items():
+        visible = model.objects.visible_to(request.user, "view")
+        rows.append({"name": name, "label": model._meta.verbose_name_plural, "count": visible.count(), "fed": fed,
+                     "can_view": request.user.has_perm(f"datacenter.view_{model._meta.model_name}")})
+    return render(request, "datacenter/library_list.html", {"libraries": rows})
+
+
+@permission_required(*VIEW_ANY)
+def library_records(request: HttpRequest, name: str) -> HttpResponse:
+    pages = _library_pages()
+    if name not in pages:
+        raise Http404
+    model, columns, _fed = pages[name]
+    queryset = model.objects.visible_to(request.user, "view").order_by("-id")
+    page = paginate(request, queryset)
+    labels = [str(model._meta.get_field(c).verbose_name) for c in columns]
+    rows = [[_cell(obj, c) for c in columns] for obj in page.object_list]
+    context = {"name": name, "label": model._meta.verbose_name_plural, "labels": labels, "rows": rows, "page": page}
+    return render(request, "datacenter/library_records.html", context)
+
+
+def _cell(obj: Any, column: str) -> str:
+    field = obj._meta.get_field(column)
+    if field.is_relation:
+        return str(getattr(obj, field.attname) or "—")
+    if field.choices:
+        return str(getattr(obj, f"get_{column}_display")())
+    value = getattr(obj, column)
+    if value is None or value == "":
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "hour") else str(value)
+
+
+@permission_required("datacenter.view_knowledgedocument")
+def knowledge_search(request: HttpRequest) -> HttpResponse:
+    from jianguan.datacenter import knowledge
+    from jianguan.datacenter.models import KnowledgeDocument
+
+    query = request.GET.get("q", "").strip()
+    hits = knowledge.search(KnowledgeDocument.objects.visible_to(request.user, "view"), query) if query else []
+    return render(request, "datacenter/knowledge_search.html", {"query": query, "hits": hits})

@@ -184,3 +184,43 @@ class SubjectLineageSerializer(serializers.Serializer):  # type: ignore[type-arg
     name = serializers.CharField()
     uscc = serializers.CharField(allow_null=True)
     fields = FieldLineageSerializer(many=True)
+
+
+# --- Libraries --------------------------------------------------------------------------------------------------------
+
+
+def library_serializer(model: type[Any]) -> type[serializers.ModelSerializer]:  # type: ignore[type-arg]
+    """A read serializer for a library model; an ID number of a party is only ever shown masked."""
+    from jianguan.lib.masking import mask_id_number
+
+    excluded = [f for f in ("party_id_number", "party_id_index") if any(x.name == f for x in model._meta.fields)]
+
+    class Meta:
+        pass
+
+    Meta.model = model  # type: ignore[attr-defined]
+    Meta.exclude = excluded  # type: ignore[attr-defined]
+    Meta.ref_name = f"Datacenter{model.__name__}"  # type: ignore[attr-defined]
+    attrs: dict[str, Any] = {"Meta": Meta}
+    if excluded:
+        attrs["party_id_masked"] = serializers.CharField(source="party_id_number", read_only=True)
+
+        def to_representation(self: Any, instance: Any) -> Any:
+            data = serializers.ModelSerializer.to_representation(self, instance)
+            data["party_id_masked"] = mask_id_number(instance.party_id_number)
+            return data
+
+        attrs["to_representation"] = to_representation
+    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), attrs)
+
+
+class KnowledgeHitSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    doc_no = serializers.CharField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    matched = serializers.IntegerField()
+    of = serializers.IntegerField()
+    score = serializers.FloatField()
+    excerpt = serializers.CharField()

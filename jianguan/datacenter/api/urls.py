@@ -14,4 +14,18 @@ router.register("datacenter/links", views.EntityLinkViewSet, basename="datacente
 router.register("datacenter/conflicts", views.ConflictViewSet, basename="datacenter-conflict")
 router.register("datacenter/lineage", views.LineageViewSet, basename="datacenter-lineage")
 
+for prefix, viewset, basename in (
+    ("catalog-entries", views.CatalogEntryViewSet, "catalogentry"),
+    ("implementation-entries", views.ImplementationEntryViewSet, "implementationentry"),
+    ("licenses", views.LicenseViewSet, "license"),
+    ("inspections", views.InspectionViewSet, "inspection"),
+    ("penalties", views.PenaltyViewSet, "penalty"),
+    ("coercions", views.CoercionViewSet, "coercion"),
+    ("complaints", views.ComplaintRecordViewSet, "complaintrecord"),
+    ("credit", views.CreditRecordViewSet, "creditrecord"),
+    ("internet", views.InternetRecordViewSet, "internetrecord"),
+    ("knowledge", views.KnowledgeDocumentViewSet, "knowledgedocument"),
+):
+    router.register(f"datacenter/libraries/{prefix}", viewset, basename=f"datacenter-{basename}")
+
 urlpatterns = [*router.urls]

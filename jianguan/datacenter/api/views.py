@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,7 +23,24 @@ from jianguan.datacenter.filtersets import (
     QuarantinedRowFilterSet,
     SourceFilterSet,
 )
-from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
+from jianguan.datacenter.models import (
+    AdministrativeCoercion,
+    AdministrativeInspection,
+    AdministrativeLicense,
+    AdministrativePenalty,
+    Batch,
+    CatalogEntry,
+    ComplaintRecord,
+    Conflict,
+    CreditRecord,
+    EntityLink,
+    ImplementationEntry,
+    InternetRecord,
+    KnowledgeDocument,
+    LineageRecord,
+    QuarantinedRow,
+    Source,
+)
 
 
 class SourceViewSet(ScopedCreateReadUpdateViewSet):
@@ -172,3 +189,46 @@ class LineageViewSet(ScopedReadOnlyViewSet):
     def subject(self, request: Request, subject_id: str) -> Response:
         data = selectors.explain_subject(request.user, int(subject_id))
         return Response(data)
+
+
+# --- Libraries --------------------------------------------------------------------------------------------------------
+
+
+def _library_viewset(model: type[Any], filter_fields: list[str], doc: str) -> type[ScopedReadOnlyViewSet]:
+    attrs = {
+        "__doc__": doc,
+        "queryset": model.objects.all(),
+        "serializer_class": s.library_serializer(model),
+        "filterset_fields": filter_fields,
+    }
+    return type(f"{model.__name__}ViewSet", (ScopedReadOnlyViewSet,), attrs)
+
+
+_BEHAVIOUR_FILTERS = ["item_code", "behaviour_no", "party_uscc", "region", "subject", "batch"]
+CatalogEntryViewSet = _library_viewset(CatalogEntry, ["item_code", "main_code", "status", "department_code"],
+                                       "目录清单库: published supervision items (fed by the catalogue).")
+ImplementationEntryViewSet = _library_viewset(ImplementationEntry, ["item_code", "region", "status"],
+                                              "目录清单库: implementation lists (fed by the catalogue).")
+LicenseViewSet = _library_viewset(AdministrativeLicense, _BEHAVIOUR_FILTERS, "监管行为库: 行政许可.")
+InspectionViewSet = _library_viewset(AdministrativeInspection, _BEHAVIOUR_FILTERS, "监管行为库: 行政检查.")
+PenaltyViewSet = _library_viewset(AdministrativePenalty, _BEHAVIOUR_FILTERS, "监管行为库: 行政处罚.")
+CoercionViewSet = _library_viewset(AdministrativeCoercion, _BEHAVIOUR_FILTERS, "监管行为库: 行政强制.")
+ComplaintRecordViewSet = _library_viewset(ComplaintRecord, ["status", "kind", "region", "subject_uscc"],
+                                          "投诉举报库: complaints and reports (fed by the complaints module).")
+CreditRecordViewSet = _library_viewset(CreditRecord, ["kind", "uscc", "region", "subject"], "信用信息库.")
+InternetRecordViewSet = _library_viewset(InternetRecord, ["provider", "uscc", "region", "subject"],
+                                         "互联网及第三方信息库.")
+
+
+class KnowledgeDocumentViewSet(_library_viewset(KnowledgeDocument, ["kind", "status", "doc_no"],  # type: ignore[misc]
+                                                "监管知识库.")):
+    """监管知识库: laws, regulations, rules, standards and typical cases; ``search`` is Chinese full-text search."""
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True)],
+                   responses=s.KnowledgeHitSerializer(many=True), filters=False)
+    @action(detail=False, methods=["get"], permission_action="view", pagination_class=None, filter_backends=[])
+    def search(self, request: Request) -> Response:
+        from jianguan.datacenter import knowledge
+
+        hits = knowledge.search(self.get_queryset(), request.query_params.get("q", ""))
+        return Response(s.KnowledgeHitSerializer(hits, many=True).data)

@@ -238,7 +238,8 @@ def train(engine: Any, features_table: str, *, threshold: float = DEFAULT_THRESH
     all_pairs = n * (n - 1) / 2 if n > 1 else 1.0
     lam = min(0.5, max(1e-9, expected_pairs / all_pairs)) if expected_pairs else 1e-6
     model["probability_two_random_records_match"] = lam
-    linker.table_management.invalidate_cache()  # forget the registered training pairs (the cache is per db_api)
+    # Forget the registered training pairs (the cache is per db_api).
+    linker.table_management.invalidate_cache()  # type: ignore[no-untyped-call]
     for table in ("__lk_ranked", "__lk_label_pairs", "__lk_random_pairs"):
         engine.drop_table(table)
     return TrainedModel(

@@ -60,7 +60,8 @@ class CatalogEntry(TimeStampedModel):
     region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", default="320000")
     last_event = models.UUIDField(null=True, blank=True)
 
-    scope_region_field: ClassVar[str | None] = "region"
+    # The catalogue is one list for the whole province: everyone with the permission sees all of it.
+    scope_region_field: ClassVar[str | None] = None
     scope_org_field: ClassVar[str | None] = None
 
     objects = ScopedManager()
@@ -358,7 +359,8 @@ class KnowledgeDocument(Provenance, TimeStampedModel):
     region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", default="320000")
     indexed_at = models.DateTimeField(_("indexed at"), default=timezone.now)
 
-    scope_region_field: ClassVar[str | None] = "region"
+    # Laws, standards and cases are shared knowledge: no region restriction.
+    scope_region_field: ClassVar[str | None] = None
     scope_org_field: ClassVar[str | None] = None
 
     objects = ScopedManager()
@@ -380,7 +382,7 @@ class KnowledgeTerm(models.Model):
     count = models.PositiveIntegerField(default=1)
     in_title = models.BooleanField(default=False)
 
-    scope_region_field: ClassVar[str | None] = "document__region"
+    scope_region_field: ClassVar[str | None] = None
     scope_org_field: ClassVar[str | None] = None
 
     class Meta:

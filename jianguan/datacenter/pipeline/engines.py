@@ -233,7 +233,7 @@ class SparkEngine(Engine):
             from splink import SparkAPI
 
             # Only built-in Spark SQL functions are used, so the similarity JAR is not registered.
-            self._splink = SparkAPI(spark_session=self.spark, register_udfs_automatically=False,
+            self._splink = SparkAPI(spark_session=self.spark, register_udfs_automatically=False,  # type: ignore[no-untyped-call]
                                     break_lineage_method="parquet", num_partitions_on_repartition=2)
         return self._splink
 

@@ -61,7 +61,7 @@ def bulk_insert(db_table: str, columns: tuple[str, ...], table: pa.Table) -> int
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             sql = f"COPY {db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-            with cursor.cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+            with cursor.cursor.copy(sql) as copy:
                 for block in _csv_blocks(table):
                     copy.write(block)
         else:
@@ -70,7 +70,7 @@ def bulk_insert(db_table: str, columns: tuple[str, ...], table: pa.Table) -> int
             for batch in table.to_batches(max_chunksize=20_000):
                 cursor.executemany(sql, list(zip(*(batch.column(i).to_pylist() for i in range(len(columns))),
                                                  strict=True)))
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def _allocate_subject_ids(count: int) -> list[int]:
@@ -119,7 +119,7 @@ def _update_subjects(updates: pa.Table, now: Any) -> int:
                    + ", updated_at = %s WHERE id = %s")
             rows = updates.to_pylist()
             cursor.executemany(sql, [(*(r[f] for f in MASTER_COLUMNS), now, r["id"]) for r in rows])
-    return updates.num_rows
+    return int(updates.num_rows)
 
 
 def _db_column(field: str) -> str:
@@ -129,7 +129,7 @@ def _db_column(field: str) -> str:
 # --- the load -----------------------------------------------------------------------------------------------------
 
 
-def write_result(batch: Batch, result: PipelineResult) -> dict[str, int]:
+def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
     """Apply ``result`` for ``batch`` atomically; returns what was written."""
     now = timezone.now()
     for q in result.quarantine:
@@ -250,7 +250,7 @@ def _new_subject_id(target_key: str, existing_id: Any, inserts: pa.Table, ids: l
     if existing_id is not None:
         return int(existing_id)
     keys = inserts.column("target_key").to_pylist()
-    return ids[keys.index(target_key)]
+    return int(ids[keys.index(target_key)])
 
 
 def _mark_known_links(result: PipelineResult) -> None:

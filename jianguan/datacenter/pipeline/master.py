@@ -64,7 +64,7 @@ def _finish(table: pa.Table) -> pa.Table:
 def _copy_query(sql: str) -> pa.Table:
     """PostgreSQL: stream a query out with COPY … TO STDOUT (CSV) and parse it with Arrow."""
     buffer = io.BytesIO()
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:  # type: ignore[attr-defined]
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
         for block in copy:
             buffer.write(block)
     buffer.seek(0)
@@ -106,8 +106,8 @@ class DatabaseMasterData:
                 chunk = usccs[i : i + CHUNK]
                 parts.append(self._query(f"uscc IN ({', '.join(['%s'] * len(chunk))})", chunk))
         for i in range(0, len(ids), CHUNK):
-            chunk = ids[i : i + CHUNK]
-            parts.append(self._query(f"id IN ({', '.join(['%s'] * len(chunk))})", chunk))
+            id_chunk = ids[i : i + CHUNK]
+            parts.append(self._query(f"id IN ({', '.join(['%s'] * len(id_chunk))})", list(id_chunk)))
         table = pa.concat_tables(parts) if parts else runner.EXISTING_SCHEMA.empty_table()
         return table.select(runner.EXISTING_SCHEMA.names)
 

@@ -26,6 +26,7 @@ from jianguan.datacenter.pipeline.entity_sql import EntityOptions, EntitySql
 from jianguan.datacenter.pipeline.extract import Prepared, load_source_table, map_to_canonical
 from jianguan.datacenter.pipeline.fields import (
     FIELD_NAMES,
+    MASTER_FIELDS,
     PROBLEM_BITS,
     decode_problems,
     field_problem_mask,
@@ -287,7 +288,7 @@ def _deciding(edge: dict[str, Any] | None, labels: dict[str, dict[int, str]]) ->
     """The comparisons that spoke for the link, strongest first."""
     if edge is None:
         return []
-    out = []
+    out: list[dict[str, Any]] = []
     for name, label in lm.COMPARISON_FIELDS.items():
         weight = edge.get(f"mw_{name}")
         gamma = edge.get(f"gamma_{name}")
@@ -295,11 +296,11 @@ def _deciding(edge: dict[str, Any] | None, labels: dict[str, dict[int, str]]) ->
             continue
         out.append({"field": name, "label": label, "level": labels.get(name, {}).get(int(gamma), ""),
                     "weight": round(float(weight), 3)})
-    out.sort(key=lambda item: -item["weight"])
+    out.sort(key=lambda item: -float(item["weight"]))
     return out
 
 
-RECORD_FIELDS = (*ep.MASTER_FIELDS, "phone")
+RECORD_FIELDS = (*MASTER_FIELDS, "phone")
 
 
 def _links(engine: Engine, lineage: pa.Table, info: dict[str, Any]) -> list[dict[str, Any]]:

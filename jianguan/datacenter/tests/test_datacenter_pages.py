@@ -126,3 +126,18 @@ def test_lists_use_a_fixed_number_of_queries(client, data_admin, tmp_path, djang
                 "/datacenter/conflicts/", "/datacenter/entities/", "/datacenter/"):
         with django_assert_max_num_queries(20):
             assert client.get(url).status_code == 200, url
+
+
+def test_the_libraries_and_the_knowledge_search_pages_open(nj, nanjing_officer) -> None:
+    from jianguan.datacenter import knowledge
+    from jianguan.datacenter.models import KnowledgeDocument
+
+    doc = KnowledgeDocument.objects.create(doc_no="国务院令第654号", kind="regulation", title="企业信息公示暂行条例",
+                                           body="企业应当于每年1月1日至6月30日报送年度报告。")
+    knowledge.reindex([doc])
+    assert nj.get("/datacenter/libraries/").status_code == 200
+    for name in ("catalog", "penalties", "complaints", "knowledge"):
+        assert nj.get(f"/datacenter/libraries/{name}/").status_code == 200, name
+    assert nj.get("/datacenter/libraries/nonsense/").status_code == 404
+    page = nj.get("/datacenter/libraries/knowledge/search/", {"q": "年度报告"}).content.decode()
+    assert "企业信息公示暂行条例" in page
