@@ -1,10 +1,17 @@
 #!/usr/bin/env python
 """Complaint intake benchmark: sustained load through the REST API, then the same with the server killed mid-run.
 
-1. **Sustained run.** gunicorn (``config.wsgi``) on PostgreSQL on 127.0.0.1; ``--clients`` threads post single
-   tickets to ``POST /api/v1/complaints/intake/`` (each with its own idempotency key) for ``--seconds``. Prints
-   tickets/s, p50/p99 latency, and the number of tickets found in the database afterwards, which must equal the
-   number of 2xx answers.
+The system runs as deployed: gunicorn (``config.wsgi``) on PostgreSQL on 127.0.0.1, with Redis as the broker and
+one Celery worker (at a lower CPU priority, ``nice``) doing the background work of every ticket — chaining the
+audit entries, delivering the outbox events to the data centre's 投诉举报 library, preparing the classifier's
+suggestion and the duplicate proposals — all on the same cores. The load comes from ``--clients`` threads, each
+with one keep-alive connection and a minimal HTTP/1.1 client (a few dozen microseconds of CPU per request, so the
+load generator takes little from the server).
+
+1. **Sustained run.** The clients post single tickets to ``POST /api/v1/complaints/intake/`` (each with its own
+   idempotency key) for ``--seconds``. Prints tickets/s, p50/p99 latency, the number of tickets found in the
+   database afterwards, which must equal the number of 2xx answers, and how long the worker took after the run to
+   finish the background work of every ticket.
 2. **Kill run.** The same load, but the server's whole process group gets SIGKILL after ``--kill-after`` seconds
    and is restarted; clients retry every unanswered request with the same idempotency key (bounded attempts and
    time). Prints acknowledged keys, rows found, lost (acknowledged but missing) and duplicated tickets: both must be 0.
@@ -17,9 +24,11 @@ Traffic goes only to 127.0.0.1; every loop is bounded in count and time. Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -34,14 +43,15 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-CONTENTS = (
-    "健身房突然关门，会员卡余额无法退还，要求退款。",
-    "饭店后厨卫生很差，吃完后腹泻，要求查处。",
-    "楼下烧烤店噪音扰民到凌晨两点，请处理。",
-    "网购的电饭煲收到就坏了，商家拒绝退货。",
-    "公司拖欠三个月工资不发，多次讨要无果。",
+ISSUES = (
+    "突然关门，会员卡余额无法退还，要求退款。", "后厨卫生很差，吃完后腹泻，要求查处。", "噪音扰民到凌晨两点，请处理。",
+    "卖的电饭煲收到就坏了，商家拒绝退货。", "拖欠三个月工资不发，多次讨要无果。", "虚假宣传，实际商品与广告严重不符。",
+    "占道经营，油烟直排，影响周边居民。", "价格欺诈，结账时多收费用且不给发票。", "无证经营，存在安全隐患。",
 )
-PLACES = ("南京市鼓楼区中山路100号", "苏州市姑苏区人民路8号", "无锡市梁溪区解放路3号", "徐州市云龙区和平路5号")
+KINDS = ("健身房", "饭店", "烧烤店", "电器店", "物流公司", "美容院", "小吃店", "超市", "培训机构")
+CITIES = (("南京市", "鼓楼区", "中山路"), ("苏州市", "姑苏区", "人民路"), ("无锡市", "梁溪区", "解放路"),
+          ("徐州市", "云龙区", "和平路"), ("常州市", "天宁区", "延陵路"), ("南通市", "崇川区", "工农路"))
+WORDS = "鑫盛华润恒达永安金鼎瑞丰嘉禾宏图天成锦程博远新华利民泰康和顺福源"
 
 
 @dataclass
@@ -114,6 +124,11 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
     raise SystemExit("the server did not start within 60 s")
 
 
+def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
+    if worker is not None:
+        kill_server(worker, signal.SIGTERM)
+
+
 def kill_server(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
     try:
         os.killpg(process.pid, sig)
@@ -122,70 +137,225 @@ def kill_server(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> 
     process.wait(timeout=30)
 
 
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_part(server: subprocess.Popen[bytes], worker: subprocess.Popen[bytes] | None,
+                database: str) -> dict[str, float]:
+    """CPU seconds used so far by the web server's processes, the worker's, the database's (this database's
+    backends and the WAL writer) and this load generator."""
+    name = urlsplit(database).path.lstrip("/")
+    groups: dict[str, float] = {"web": 0.0, "worker": 0.0, "postgres": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            pgid = os.getpgid(pid)
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ProcessLookupError):
+            continue
+        if pgid == server.pid:
+            groups["web"] += _proc_cpu(pid)
+        elif worker is not None and pgid == worker.pid:
+            groups["worker"] += _proc_cpu(pid)
+        elif args.startswith("postgres:") and (f" {name} " in args or "walwriter" in args or "wal writer" in args):
+            groups["postgres"] += _proc_cpu(pid)
+    groups["load generator"] = time.process_time()
+    return groups
+
+
+def flush_broker(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """One Celery worker (solo pool) at nice 10: web requests come first, background work takes what is left."""
+    return subprocess.Popen(
+        ["nice", "-n", "10", str(VENV_BIN / "celery"), "-A", "config", "worker", "--pool", "solo",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def backlog(database_url: str) -> tuple[int, int, int]:
+    """(unsealed audit entries, undelivered outbox events, tickets not yet assisted)."""
+    import psycopg
+
+    url = database_url.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM core_auditentry WHERE seq IS NULL),"
+            " (SELECT count(*) FROM core_outboxevent WHERE delivered_at IS NULL),"
+            " (SELECT count(*) FROM complaints_complaint WHERE assisted_at IS NULL)"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def drain(database_url: str, worker: subprocess.Popen[bytes] | None, *, quiet: bool = False,
+          limit: float = 900) -> float:
+    """Wait until the worker has done the background work of every ticket; returns the seconds it took."""
+    if worker is None:
+        return 0.0
+    started = time.perf_counter()
+    first = backlog(database_url)
+    while time.perf_counter() - started < limit:
+        if backlog(database_url) == (0, 0, 0):
+            elapsed = time.perf_counter() - started
+            if not quiet:
+                print(f"background backlog at the end of the run: {first[0]} audit entries to chain, {first[1]} "
+                      f"events to deliver, {first[2]} tickets to assist; done {elapsed:.1f} s later")
+            return elapsed
+        if worker.poll() is not None:
+            raise SystemExit("the Celery worker exited")
+        time.sleep(0.5)
+    raise SystemExit(f"the worker did not finish the background work within {limit:.0f} s: {backlog(database_url)}")
+
+
 def body(rng: random.Random) -> dict[str, str]:
+    """A plausible 12345 ticket: a named business of some kind at an address in one of six cities, one of nine
+    problems (so duplicates are as rare as in real traffic)."""
+    city, county, road = rng.choice(CITIES)
+    kind = rng.choice(KINDS)
+    name = f"{city[:2]}{rng.choice(WORDS)}{rng.choice(WORDS)}{kind}有限公司"
+    address = f"{city}{county}{road}{rng.randrange(1, 400)}号"
     return {
         "kind": "complaint",
-        "title": "诉求",
-        "content": rng.choice(CONTENTS),
-        "place_address": rng.choice(PLACES),
-        "subject_name": "某某有限公司",
-        "reporter_name": "张三",
+        "title": f"反映{kind}问题",
+        "content": f"{address}的{name}{rng.choice(ISSUES)}",
+        "place_address": address,
+        "subject_name": name,
+        "reporter_name": "张" + rng.choice(WORDS),
         "reporter_phone": f"139{rng.randrange(10**8):08d}",
     }
 
 
-def client_loop(base: str, token: str, phase: Phase, prefix: str, stop: threading.Event, index: int,
+class RawHTTP:
+    """One keep-alive HTTP/1.1 connection to 127.0.0.1 with the least client-side work: the request bytes are built
+    by hand and only the status line, ``Content-Length`` (or chunked framing) and body are read back."""
+
+    def __init__(self, port: int, timeout: float = 10) -> None:
+        self.port, self.timeout = port, timeout
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+    def _read_until(self, marker: bytes) -> bytes:
+        assert self.sock is not None
+        while marker not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed by the server")
+            self.buffer += chunk
+        head, _, self.buffer = self.buffer.partition(marker)
+        return head
+
+    def _read_exactly(self, size: int) -> bytes:
+        assert self.sock is not None
+        while len(self.buffer) < size:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed by the server")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
+                 f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items())]
+        try:
+            self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            head = self._read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+            status = int(head[0].split(" ", 2)[1])
+            fields = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])}
+            if "content-length" in fields:
+                data = self._read_exactly(int(fields["content-length"]))
+            elif fields.get("transfer-encoding", "").lower() == "chunked":
+                parts = []
+                while size := int(self._read_until(b"\r\n"), 16):
+                    parts.append(self._read_exactly(size))
+                    self._read_exactly(2)
+                self._read_exactly(2)
+                data = b"".join(parts)
+            else:
+                raise ConnectionError("response without a length")
+            if fields.get("connection", "").lower() == "close":
+                self.close()
+            return status, data
+        except (OSError, ValueError, IndexError):
+            self.close()
+            raise
+
+
+def client_loop(port: int, token: str, phase: Phase, prefix: str, stop: threading.Event, index: int,
                 retry: bool, max_seconds: float, batch: int = 0) -> None:
     rng = random.Random(index)
-    headers = {"Authorization": f"Bearer {token}"}
+    auth = {"Authorization": f"Bearer {token}"}
     n = 0
     hard_stop = time.monotonic() + max_seconds
-    with httpx.Client(base_url=base, headers=headers, timeout=10) as http:
-        while not stop.is_set() and time.monotonic() < hard_stop:
-            n += 1
-            if batch:
-                keys = [f"{prefix}-{index}-{n}-{i}" for i in range(batch)]
-                payload: object = {"records": [{**body(rng), "idempotency_key": k} for k in keys]}
-                url, extra = "/api/v1/complaints/intake/batch/", {}
-            else:
-                keys = [f"{prefix}-{index}-{n}"]
-                payload, url, extra = body(rng), "/api/v1/complaints/intake/", {"Idempotency-Key": keys[0]}
-            with phase.lock:
-                phase.attempted.update(keys)
-            attempts = 0
-            while attempts < 200 and time.monotonic() < hard_stop + 60:
-                attempts += 1
-                started = time.perf_counter()
-                try:
-                    response = http.post(url, json=payload, headers=extra)
-                    status = response.status_code
-                    if batch and 200 <= status < 300:
-                        answered = [r for r in response.json()["results"] if r["status"] in ("created", "existing")]
-                        if len(answered) != batch:
-                            status = 0
-                except (httpx.HTTPError, ValueError):
-                    status = 0
-                elapsed = time.perf_counter() - started
-                if 200 <= status < 300:
-                    with phase.lock:
-                        phase.ok += len(keys)
-                        phase.latencies.append(elapsed)
-                        phase.acked.update(keys)
-                        phase.retries += attempts - 1
-                    break
+    http = RawHTTP(port)
+    while not stop.is_set() and time.monotonic() < hard_stop:
+        n += 1
+        if batch:
+            keys = [f"{prefix}-{index}-{n}-{i}" for i in range(batch)]
+            payload: object = {"records": [{**body(rng), "idempotency_key": k} for k in keys]}
+            url, headers = "/api/v1/complaints/intake/batch/", auth
+        else:
+            keys = [f"{prefix}-{index}-{n}"]
+            payload, url, headers = body(rng), "/api/v1/complaints/intake/", {**auth, "Idempotency-Key": keys[0]}
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        with phase.lock:
+            phase.attempted.update(keys)
+        attempts = 0
+        while attempts < 200 and time.monotonic() < hard_stop + 60:
+            attempts += 1
+            started = time.perf_counter()
+            text = b""
+            try:
+                status, text = http.post(url, headers, data)
+                if batch and 200 <= status < 300:
+                    answered = [r for r in json.loads(text)["results"] if r["status"] in ("created", "existing")]
+                    if len(answered) != batch:
+                        status = 0
+            except (OSError, ValueError):
+                status = 0
+            elapsed = time.perf_counter() - started
+            if 200 <= status < 300:
                 with phase.lock:
-                    phase.errors += 1
-                    if status and phase.errors <= 3:
-                        print(f"  {status}: {response.text[:300]}", flush=True)
-                if not retry:
-                    break
-                time.sleep(0.05 + rng.random() * 0.15)
+                    phase.ok += len(keys)
+                    phase.latencies.append(elapsed)
+                    phase.acked.update(keys)
+                    phase.retries += attempts - 1
+                break
+            with phase.lock:
+                phase.errors += 1
+                if status and phase.errors <= 3:
+                    print(f"  {status}: {text[:300]!r}", flush=True)
+            if not retry:
+                break
+            time.sleep(0.05 + rng.random() * 0.15)
+    http.close()
 
 
-def drive(base: str, token: str, phase: Phase, prefix: str, clients: int, seconds: float, retry: bool,
+def drive(port: int, token: str, phase: Phase, prefix: str, clients: int, seconds: float, retry: bool,
           during: object = None, batch: int = 0) -> float:
     stop = threading.Event()
-    threads = [threading.Thread(target=client_loop, args=(base, token, phase, prefix, stop, i, retry, seconds + 5,
+    threads = [threading.Thread(target=client_loop, args=(port, token, phase, prefix, stop, i, retry, seconds + 5,
                                                           batch), daemon=True) for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
@@ -244,6 +414,10 @@ def main() -> None:
     parser.add_argument("--skip-kill", action="store_true")
     parser.add_argument("--batch", type=int, default=0,
                         help="records per request on the batch endpoint (0: one ticket per request)")
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/9",
+                        help="the Celery broker of the deployment under test (its database is emptied first)")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="embedded mode instead: no broker, the background work runs inside each request")
     args = parser.parse_args()
     if not args.database.startswith(("postgres://", "postgresql://")):
         raise SystemExit("--database must be a postgres:// URL on 127.0.0.1")
@@ -256,22 +430,35 @@ def main() -> None:
            "JIANGUAN_API_RATE_USER": "10000000/min", "JIANGUAN_LOG_LEVEL": "ERROR", "DJANGO_SETTINGS_MODULE":
            "config.settings", "JIANGUAN_DB_CONN_MAX_AGE": "600"}
     env.pop("JIANGUAN_BROKER_URL", None)
+    if not args.no_worker:
+        if urlsplit(args.broker).hostname not in ("127.0.0.1", "localhost"):
+            raise SystemExit("the benchmark only talks to 127.0.0.1")
+        env["JIANGUAN_BROKER_URL"] = args.broker
+        env["JIANGUAN_CACHE_URL"] = args.broker  # one debounce window per deployment, not per process
     mode = f"batch endpoint, {args.batch} tickets per request" if args.batch else "single-ticket endpoint"
-    print(f"database {args.database}; gunicorn gthread {args.workers}×{args.threads}; {args.clients} clients; "
-          f"{mode}; {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
+    background = "embedded (no broker)" if args.no_worker else f"broker {args.broker} + 1 Celery worker (nice 10)"
+    print(f"database {args.database}; gunicorn gthread {args.workers}×{args.threads}; {background}; "
+          f"{args.clients} clients; {mode}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; "
+          f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     recreate_database(args.database)
+    if not args.no_worker:
+        flush_broker(args.broker)
     run([str(VENV_BIN / "jianguan"), "migrate", "--no-input", "-v0"], env)
     token, user_id = make_client(env)
-    base = f"http://127.0.0.1:{args.port}"
+    port = args.port
     prefix_like = f"u{user_id}:"
+    worker = None if args.no_worker else start_worker(env)
 
     # --- 1. sustained run ------------------------------------------------------------------------------------------
     server = start_server(env, args.port, args.workers, args.threads)
     try:
         warm = Phase("warm-up")
-        drive(base, token, warm, "warm", args.clients, 5, retry=False, batch=args.batch)
+        drive(port, token, warm, "warm", args.clients, 5, retry=False, batch=args.batch)
+        drain(args.database, worker, quiet=True)
         steady = Phase("sustained")
-        elapsed = drive(base, token, steady, "p1", args.clients, args.seconds, retry=False, batch=args.batch)
+        before = cpu_by_part(server, worker, args.database)
+        elapsed = drive(port, token, steady, "p1", args.clients, args.seconds, retry=False, batch=args.batch)
+        during = cpu_by_part(server, worker, args.database)
     finally:
         kill_server(server, signal.SIGTERM)
     rows, distinct = count_rows(args.database, f"{prefix_like}p1-%")
@@ -282,9 +469,15 @@ def main() -> None:
     print(f"request latency p50 {percentile(lat, 50) * 1000:.1f} ms, p99 {percentile(lat, 99) * 1000:.1f} ms, "
           f"mean {statistics.fmean(lat) * 1000:.1f} ms" if lat else "no successful request")
     print(f"rows in database {rows} (distinct keys {distinct}); equal to 2xx answers: {rows == steady.ok}")
+    if steady.ok:
+        print("CPU per ticket during the run: " + ", ".join(
+            f"{part} {(during[part] - before[part]) / steady.ok * 1000:.2f} ms" for part in during))
+    drain(args.database, worker)
     if rows != steady.ok:
+        stop_worker(worker)
         raise SystemExit(1)
     if args.skip_kill:
+        stop_worker(worker)
         return
 
     # --- 2. kill -9 mid-run and restart ------------------------------------------------------------------------------
@@ -304,10 +497,14 @@ def main() -> None:
 
     crash = Phase("kill")
     try:
-        elapsed = drive(base, token, crash, "p2", args.clients, args.seconds, retry=True, during=killer,
+        elapsed = drive(port, token, crash, "p2", args.clients, args.seconds, retry=True, during=killer,
                         batch=args.batch)
     finally:
         kill_server(holder["server"], signal.SIGTERM)
+    try:
+        drain(args.database, worker)
+    finally:
+        stop_worker(worker)
     stored = keys_in_db(args.database, f"{prefix_like}p2-%")
     rows, distinct = count_rows(args.database, f"{prefix_like}p2-%")
     lost = crash.acked - stored

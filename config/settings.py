@@ -246,10 +246,17 @@ CACHES = {
 }
 
 # --- Audit
+# A token look-up (with the account's permissions) is reused for this many seconds in each process; changes made in
+# that process apply at once, in other processes within this time. 0 looks every call up.
+API_TOKEN_CACHE_SECONDS = env_int("JIANGUAN_API_TOKEN_CACHE_SECONDS", 5, minimum=0)
+
 AUDIT_RETENTION_DAYS = env_int("JIANGUAN_AUDIT_RETENTION_DAYS", 190, minimum=180)
 # Key of the audit chain's HMAC (SM3 or SHA-256). Keep it off the database host; without it nobody can re-forge the
 # chain after editing rows. Embedded mode derives one from SECRET_KEY.
 AUDIT_KEY = env("JIANGUAN_AUDIT_KEY")
+# With a broker, a worker chains committed audit entries about this many seconds after their commit (embedded mode
+# chains them at the commit); the beat entry "audit-seal" seals any straggler within 10 s.
+AUDIT_SEAL_DELAY = env_int("JIANGUAN_AUDIT_SEAL_DELAY", 1, minimum=1)
 if not AUDIT_KEY and env_bool("JIANGUAN_PRODUCTION", False):
     raise ImproperlyConfigured("JIANGUAN_AUDIT_KEY is required when JIANGUAN_PRODUCTION=True")
 # Checkpoints of the chain head (sequence and hash), appended by `jianguan audit verify` and the periodic task,
@@ -287,8 +294,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "jianguan.core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "jianguan.core.api.throttling.AnonRateThrottle",
+        "jianguan.core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("JIANGUAN_API_RATE_ANON", "60/min"),
@@ -325,11 +332,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# With a broker, outbox events are delivered in batches by a worker about this many seconds after their commit...
+EVENT_DELIVERY_DELAY = env_int("JIANGUAN_EVENT_DELIVERY_DELAY", 1, minimum=1)
+# ...and new tickets get their classifier suggestion, candidate entity and duplicate proposals about this long after.
+COMPLAINT_ASSIST_DELAY = env_int("JIANGUAN_COMPLAINT_ASSIST_DELAY", 2, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "jianguan.core.tasks.deliver_outbox", "schedule": 60.0},
+    "audit-seal": {"task": "jianguan.core.tasks.seal_audit", "schedule": 10.0},
     "audit-checkpoint": {"task": "jianguan.core.tasks.audit_checkpoint", "schedule": 600.0},
     "audit-prune": {"task": "jianguan.core.tasks.audit_prune", "schedule": 86_400.0},
     "complaints-sweep-deadlines": {"task": "jianguan.complaints.tasks.sweep_deadlines", "schedule": 900.0},
+    "complaints-assist": {"task": "jianguan.complaints.tasks.assist_new_complaints", "schedule": 60.0},
     "datacenter-due-pulls": {"task": "jianguan.datacenter.tasks.run_due_pulls", "schedule": 300.0},
 }
 

@@ -197,20 +197,31 @@ def _active_model() -> dict[str, Any] | None:
 
 def suggest(text: str) -> Suggestion | None:
     """The suggested category and department kind for ``text``, or None when no model has been trained."""
+    return suggest_many([text])[0]
+
+
+def suggest_many(texts: list[str]) -> list[Suggestion | None]:
+    """``suggest`` for several texts in one pass of the model (one matrix for the batch)."""
     model = _active_model()
-    if model is None or not text.strip():
-        return None
-    features = model["vectorizer"].transform([text])
-    probs = model["category"].predict_proba(features)[0]
+    if model is None:
+        return [None] * len(texts)
+    present = [i for i, text in enumerate(texts) if text.strip()]
+    results: list[Suggestion | None] = [None] * len(texts)
+    if not present:
+        return results
+    features = model["vectorizer"].transform([texts[i] for i in present])
+    probs = model["category"].predict_proba(features)
     classes = model["category"].classes_
-    ranked = sorted(zip(classes, probs, strict=True), key=lambda item: -item[1])
-    dept, dept_conf = None, 0.0
-    if model.get("department") is not None:
-        dprobs = model["department"].predict_proba(features)[0]
-        best = max(range(len(dprobs)), key=lambda i: dprobs[i])
-        dept, dept_conf = str(model["department"].classes_[best]), float(dprobs[best])
-    return Suggestion(
-        category_code=str(ranked[0][0]), confidence=float(ranked[0][1]), department_kind=dept,
-        department_confidence=dept_conf, model_version=int(model["version"]),
-        alternatives=tuple((str(c), float(p)) for c, p in ranked[1:4]),
-    )
+    dprobs = model["department"].predict_proba(features) if model.get("department") is not None else None
+    for row, index in enumerate(present):
+        ranked = sorted(zip(classes, probs[row], strict=True), key=lambda item: -item[1])
+        dept, dept_conf = None, 0.0
+        if dprobs is not None:
+            best = max(range(len(dprobs[row])), key=lambda i: dprobs[row][i])
+            dept, dept_conf = str(model["department"].classes_[best]), float(dprobs[row][best])
+        results[index] = Suggestion(
+            category_code=str(ranked[0][0]), confidence=float(ranked[0][1]), department_kind=dept,
+            department_confidence=dept_conf, model_version=int(model["version"]),
+            alternatives=tuple((str(c), float(p)) for c, p in ranked[1:4]),
+        )
+    return results

@@ -141,6 +141,8 @@ class Complaint(TimeStampedModel):
                                        related_name="+", verbose_name=_("suggested department kind"))
     suggestion_confidence = models.FloatField(_("suggestion confidence"), null=True, blank=True)
     suggestion_model = models.PositiveIntegerField(_("classifier version"), null=True, blank=True)
+    assisted_at = models.DateTimeField(_("aids prepared at"), null=True, blank=True,
+                                       help_text=_("When a worker prepared the suggestion, candidate and duplicates"))
 
     subject = models.ForeignKey("core.Subject", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                 verbose_name=_("entity concerned"))
@@ -213,6 +215,7 @@ class Complaint(TimeStampedModel):
             models.Index(fields=["status", "due_at"], name="complaints_status_due"),
             models.Index(fields=["handling_region", "status"], name="complaints_region_status"),
             models.Index(fields=["subject", "submitted_at"], name="complaints_subject_time"),
+            models.Index(fields=["id"], condition=models.Q(assisted_at__isnull=True), name="complaints_unassisted"),
         ]
 
     def __str__(self) -> str:

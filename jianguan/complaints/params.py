@@ -32,6 +32,7 @@ REMINDER_FRACTION = "complaints.reminder.fraction"
 SUPERVISION_REPLY = "complaints.supervision.reply_days"
 DUPLICATE_WINDOW = "complaints.duplicate.window_days"
 DUPLICATE_THRESHOLD = "complaints.duplicate.threshold"
+DUPLICATE_MAX = "complaints.duplicate.max_proposals"
 EXTENSION_MAX = "complaints.limit.extension_max_days"
 
 DEFINITIONS = (
@@ -93,6 +94,10 @@ DEFINITIONS = (
     ParameterDefinition(
         DUPLICATE_THRESHOLD, "并单建议阈值", float, 0.55, unit="相似度", minimum=0.1, maximum=1.0,
         source="本系统约定", description="文本相似度与同一主体、地址加分后的综合分达到该值即提出并单建议。",
+    ),
+    ParameterDefinition(
+        DUPLICATE_MAX, "并单建议上限", int, 5, unit="件", minimum=1, maximum=50,
+        source="本系统约定", description="每件工单最多提出的并单建议数（取综合分最高者），避免同类诉求集中时建议泛滥。",
     ),
 )
 

@@ -53,7 +53,7 @@ from jianguan.complaints.models import (
     Reporter,
     Supervision,
 )
-from jianguan.core import audit
+from jianguan.core import audit, fastinsert
 from jianguan.core.access import check_in_scope
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.events import publish
@@ -107,10 +107,12 @@ def _timeline(
     details: dict[str, Any] | None = None, system: str = "",
 ) -> ComplaintEvent:
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    return ComplaintEvent.objects.create(
+    event = ComplaintEvent(
         complaint=complaint, step=step, actor=user, actor_name=system or _actor_name(actor),
         organization_id=getattr(user, "organization_id", None), note=note, details=details or {}, public=public,
     )
+    fastinsert.insert(event)
+    return event
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -516,7 +518,7 @@ def _store(
         ticket_no = new_ticket_no(kind, now)
         filing_no = filing_no or ticket_no
         code = tracking_code_for(filing_no)
-        complaint = Complaint.objects.create(
+        complaint = Complaint(
             ticket_no=ticket_no, filing_no=filing_no,
             idempotency_key=idem if index == 0 else (f"{idem}#{index + 1}" if idem else None),
             external_id=record.external_id[:64], split_from=created[0] if index else None,
@@ -529,13 +531,14 @@ def _store(
             anonymous=anonymous, tracking_code_hash=tracking_hash(ticket_no, code), submitted_at=now,
             created_at=now,
         )
+        fastinsert.insert(complaint)
         if not anonymous:
-            Reporter.objects.create(
+            fastinsert.insert(Reporter(
                 complaint=complaint, name=record.reporter_name.strip()[:50], phone=clean.phone,
                 id_number=clean.id_number, address=record.reporter_address.strip()[:300],
                 email=record.reporter_email.strip()[:100],
                 phone_index=blind_index(clean.phone) if clean.phone else "",
-            )
+            ))
         for upload in files:
             Attachment.objects.create(
                 complaint=complaint, file=ContentFile(upload.data, name=upload.name[-100:]), name=upload.name[:200],
@@ -560,16 +563,59 @@ def _store(
 
 def _assist_later(tickets: Sequence[Complaint]) -> None:
     """With a broker, the classifier's suggestion, the candidate entity and the duplicate proposals are prepared by
-    a worker after commit; in embedded mode (eager tasks) they are computed when a handler first opens the ticket, so
-    that intake stays light."""
+    a worker shortly after commit, for all new tickets at once (``assist_pending``); in embedded mode (eager tasks)
+    they are computed when a handler first opens the ticket, so that intake stays light."""
     from django.conf import settings
 
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True) or not tickets:
         return
-    from jianguan.complaints.tasks import assist_new_complaint
+    transaction.on_commit(schedule_assist, robust=True)
 
-    ids = [c.pk for c in tickets]
-    transaction.on_commit(lambda: [assist_new_complaint.delay(pk) for pk in ids])
+
+def schedule_assist() -> None:
+    """One ``assist_pending`` run per ``COMPLAINT_ASSIST_DELAY`` seconds, taking every ticket committed meanwhile;
+    the beat schedule takes any that a lost task left behind."""
+    from django.conf import settings
+
+    from jianguan.complaints.tasks import assist_new_complaints
+    from jianguan.core.deferred import run_soon
+
+    run_soon(assist_new_complaints, "complaints-assist", settings.COMPLAINT_ASSIST_DELAY)
+
+
+def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
+    """Prepare the handler's aids for every ticket not yet assisted, ``batch`` at a time; returns how many.
+
+    Each ticket is claimed first (compare-and-swap on ``assisted_at``), so parallel workers never do one twice; the
+    classifier scores a whole batch in one pass.
+    """
+    from jianguan.complaints import classifier
+
+    done = 0
+    while True:
+        ids = list(Complaint.objects.filter(assisted_at__isnull=True).order_by("id").values_list("id", flat=True)
+                   [:batch])
+        if not ids:
+            return done
+        stamp = now or timezone.now()
+        claimed = []
+        for pk in ids:
+            if Complaint.objects.filter(pk=pk, assisted_at__isnull=True).update(assisted_at=stamp) == 1:
+                claimed.append(pk)
+        tickets = list(Complaint.objects.filter(pk__in=claimed).order_by("id"))
+        suggestions = classifier.suggest_many([f"{c.title}。{c.content}" for c in tickets])
+        categories = {c.code: c for c in Category.objects.filter(
+            code__in={s.category_code for s in suggestions if s is not None})}
+        for complaint, suggestion in zip(tickets, suggestions, strict=True):
+            if suggestion is not None and complaint.suggestion_model is None:
+                Complaint.objects.filter(pk=complaint.pk).update(
+                    suggested_category=categories.get(suggestion.category_code),
+                    suggested_kind_id=suggestion.department_kind, suggestion_confidence=suggestion.confidence,
+                    suggestion_model=suggestion.model_version,
+                )
+            find_subject_candidate(complaint)
+            propose_duplicates(complaint)
+        done += len(tickets)
 
 
 def track_complaint(ticket_no: str, code: str) -> Complaint | None:
@@ -1256,7 +1302,8 @@ def suggest_classification(complaint: Complaint, *, force: bool = False) -> Comp
 
 def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) -> list[DuplicateProposal]:
     """并单建议: earlier open or recent tickets about the same entity or address, or with similar text, within the
-    window; stored as proposals for the dispatcher to merge or dismiss."""
+    window; the best few (parameter ``complaints.duplicate.max_proposals``) are stored as proposals for the
+    dispatcher to merge or dismiss."""
     from jianguan.complaints.similarity import score_candidates
 
     now = now or complaint.submitted_at
@@ -1283,10 +1330,9 @@ def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) 
         .order_by("-submitted_at")[:300]
     )
     scored = score_candidates(complaint, candidates, reporter_index=reporter.phone_index if reporter else "")
+    most = int(get_param(params.DUPLICATE_MAX, at=now))
     proposals = []
-    for candidate, score, reasons in scored:
-        if score < threshold:
-            continue
+    for candidate, score, reasons in [item for item in scored if item[1] >= threshold][:most]:
         proposal, _ = DuplicateProposal.objects.update_or_create(
             complaint=complaint, candidate=candidate, defaults={"score": round(score, 3), "reasons": reasons}
         )

@@ -1,6 +1,7 @@
 """Celery tasks: thin, idempotent, callable synchronously in embedded mode. Beat schedule (config/settings.py):
 
     "complaints-sweep-deadlines": {"task": "jianguan.complaints.tasks.sweep_deadlines", "schedule": 900.0},
+    "complaints-assist": {"task": "jianguan.complaints.tasks.assist_new_complaints", "schedule": 60.0},
 """
 
 from __future__ import annotations
@@ -19,16 +20,11 @@ def sweep_deadlines() -> dict[str, Any]:
     return {"reminded": len(result.reminded), "supervised": len(result.supervised)}
 
 
-@shared_task(name="jianguan.complaints.tasks.assist_new_complaint")
-def assist_new_complaint(complaint_id: int) -> str:
-    """After intake: the classifier's suggestion and the duplicate proposals (safe to run twice)."""
+@shared_task(name="jianguan.complaints.tasks.assist_new_complaints")
+def assist_new_complaints() -> int:
+    """After intake (broker mode): suggestions, candidate entities and duplicate proposals for the new tickets."""
     from jianguan.complaints import services
-    from jianguan.complaints.models import Complaint
 
-    complaint = Complaint.objects.filter(pk=complaint_id).first()
-    if complaint is None:
-        return "missing"
-    services.suggest_classification(complaint)
-    services.find_subject_candidate(complaint)
-    services.propose_duplicates(complaint)
-    return "done"
+    return services.assist_pending()
+
+

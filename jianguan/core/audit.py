@@ -5,6 +5,13 @@ Three kinds of records share one chain: automatic before/after diffs (``record_c
 (``record_read``). Each entry's hash covers its content and the previous entry's hash; the algorithm (SM3 where the
 platform's OpenSSL has it, else SHA-256) is stored per entry so a chain can span a change of algorithm.
 
+Writing and chaining are two steps (ADR 0005). ``append`` inserts the entry in the caller's transaction with a keyed
+MAC of its content (``entry_mac``) and no place in the chain yet, so concurrent transactions never wait for each
+other on the audit log. ``seal_pending`` then gives committed entries their sequence numbers and chain hashes in
+one short transaction under the chain lock: right after the commit in embedded mode, in a worker shortly after it
+when a broker is configured, and from the beat schedule as a safety net. An entry is tamper-evident from its insert
+(its MAC) and order- and deletion-evident once sealed.
+
 The actor comes from an explicit ``audit_context`` entered by the request middleware, Celery tasks and management
 commands, so imports and background work are audited as well as web requests.
 """
@@ -25,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from jianguan.core import fastinsert
 from jianguan.lib.crypto import CryptoError, preferred_hash_algorithm
 
 GENESIS_HASH = "0" * 64
@@ -167,18 +175,35 @@ def _anchor_mac(anchor: Any) -> str:
     return mac(chain_algorithm(), f"anchor|{anchor.pruned_through_seq}|{anchor.last_hash}".encode())
 
 
+def content_payload(entry: Any) -> bytes:
+    """The bytes an entry's insert-time MAC covers: its content, without its place in the chain."""
+    body = json.loads(canonical_payload(entry))
+    del body["seq"], body["prev_hash"]
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
 def _lock_chain() -> None:
-    """Serialise appends: PostgreSQL takes a transaction-scoped advisory lock; SQLite writers are already serial."""
+    """Serialise chain changes: PostgreSQL takes a transaction-scoped advisory lock; SQLite writers are serial."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
 
 
+def _try_lock_chain() -> bool:
+    """Like ``_lock_chain`` but without waiting: False when another sealer holds the chain."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def _chain_head() -> tuple[int, str]:
     from jianguan.core.models import AuditAnchor, AuditEntry
 
-    last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
-    if last is not None:
+    last = AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
+    if last is not None and last[0] is not None:
         return last[0], last[1]
     anchor = AuditAnchor.objects.order_by("-pruned_through_seq").first()
     if anchor is not None:
@@ -201,7 +226,7 @@ def append(
     success: bool = True,
     context: AuditContext | None = None,
 ) -> Any:
-    """Append one entry to the chain, inside the caller's transaction (or a new one)."""
+    """Write one entry inside the caller's transaction; ``seal_pending`` chains it after the commit."""
     from jianguan.core.models import AuditEntry
 
     ctx = context or _context.get()
@@ -209,34 +234,84 @@ def append(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
         object_repr = object_repr or str(target)[:200]
-    with transaction.atomic():
-        _lock_chain()
-        seq, prev_hash = _chain_head()
-        algorithm = chain_algorithm()
-        entry = AuditEntry(
-            seq=seq + 1,
-            timestamp=timezone.now(),
-            actor_id=ctx.actor_id,
-            actor_name=ctx.actor_name[:150],
-            actor_region=ctx.actor_region,
-            ip=ctx.ip,
-            action=action,
-            event=event,
-            object_type=object_type,
-            object_id=object_id[:64],
-            object_repr=object_repr[:200],
-            before=_jsonable(before) if before is not None else None,
-            after=_jsonable(after) if after is not None else None,
-            details=_jsonable(details or {}),
-            reason=(reason or ctx.reason)[:500],
-            success=success,
-            request_id=ctx.request_id,
-            prev_hash=prev_hash,
-            algorithm=algorithm,
-        )
-        entry.hash = mac(algorithm, canonical_payload(entry))
-        entry.save()
+    algorithm = chain_algorithm()
+    entry = AuditEntry(
+        seq=None,
+        timestamp=timezone.now(),
+        actor_id=ctx.actor_id,
+        actor_name=ctx.actor_name[:150],
+        actor_region=ctx.actor_region,
+        ip=ctx.ip,
+        action=action,
+        event=event,
+        object_type=object_type,
+        object_id=object_id[:64],
+        object_repr=object_repr[:200],
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        details=_jsonable(details or {}),
+        reason=(reason or ctx.reason)[:500],
+        success=success,
+        request_id=ctx.request_id,
+        prev_hash="",
+        algorithm=algorithm,
+    )
+    entry.entry_mac = mac(algorithm, content_payload(entry))
+    fastinsert.insert(entry)
+    transaction.on_commit(schedule_seal, robust=True)
     return entry
+
+
+# --- sealing: chain committed entries in order
+
+
+def schedule_seal() -> None:
+    """After a commit that wrote audit entries: seal them now (embedded mode) or soon in a worker (broker mode)."""
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
+        seal_pending()
+        return
+    from jianguan.core.deferred import run_soon
+    from jianguan.core.tasks import seal_audit
+
+    run_soon(seal_audit, "audit-seal", settings.AUDIT_SEAL_DELAY)
+
+
+def seal_pending(*, batch: int = 2000) -> int:
+    """Give committed, unsealed entries their sequence numbers and chain hashes; returns how many were sealed.
+
+    Runs in short transactions of ``batch`` entries under the chain lock. When another process is sealing it
+    returns at once: that sealer takes these entries too, and the beat schedule catches any it just missed.
+    """
+    from jianguan.core.models import AuditEntry
+
+    total = 0
+    while True:
+        try:
+            with transaction.atomic():
+                if not _try_lock_chain():
+                    return total
+                pending = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:batch])
+                if not pending:
+                    return total
+                seq, prev_hash = _chain_head()
+                rows = []
+                for entry in pending:
+                    seq += 1
+                    entry.seq, entry.prev_hash = seq, prev_hash
+                    entry.hash = mac(entry.algorithm, canonical_payload(entry))
+                    rows.append((entry.seq, entry.prev_hash, entry.hash, entry.pk))
+                    prev_hash = entry.hash
+                table = connection.ops.quote_name(AuditEntry._meta.db_table)
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL",  # noqa: S608 - table name from the model
+                        rows,
+                    )
+        except IntegrityError:  # SQLite: another process sealed the same head first; its work stands
+            return total
+        total += len(pending)
+        if len(pending) < batch:
+            return total
 
 
 def record_event(
@@ -274,15 +349,19 @@ class VerifyResult:
     seq: int | None = None
 
 
-def verify_chain(progress: Any = None) -> VerifyResult:
+def verify_chain(progress: Any = None, *, seal: bool = True) -> VerifyResult:
     """Recompute the keyed chain; report the first altered or missing entry.
 
-    Checks, in order: the prune anchor's own MAC; that sequence numbers are contiguous from the anchor; that each
-    entry links to the previous hash and that its keyed hash matches its content; and that the newest checkpoint
-    (written outside the database) is still present with the same hash, so that removing the newest entries shows.
+    Seals what is pending first (unless ``seal=False``). Checks, in order: the prune anchor's own MAC; that sequence
+    numbers are contiguous from the anchor; that each entry links to the previous hash and that both its chain hash
+    and its insert-time content MAC match its content; that the newest checkpoint (written outside the database) is
+    still present with the same hash, so that removing the newest entries shows; and the content MAC of every entry
+    still waiting to be sealed.
     """
     from jianguan.core.models import AuditAnchor, AuditEntry
 
+    if seal:
+        seal_pending()
     anchor = AuditAnchor.objects.order_by("-pruned_through_seq").first()
     if anchor is not None and not hmac.compare_digest(anchor.mac, _anchor_mac(anchor)):
         return VerifyResult(False, 0, f"the prune anchor at #{anchor.pruned_through_seq} was forged",
@@ -292,17 +371,14 @@ def verify_chain(progress: Any = None) -> VerifyResult:
     checkpoint = read_checkpoint()
     checked = 0
     seen_checkpoint = False
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+    for entry in AuditEntry.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             return VerifyResult(False, checked, f"entry #{expected_seq} is missing", expected_seq)
         if entry.prev_hash != prev_hash:
             return VerifyResult(False, checked, f"entry #{entry.seq} does not link to the previous entry", entry.seq)
-        try:
-            recomputed = mac(entry.algorithm, canonical_payload(entry))
-        except CryptoError:
-            return VerifyResult(False, checked, f"entry #{entry.seq} names an unknown algorithm", entry.seq)
-        if not hmac.compare_digest(recomputed, entry.hash):
-            return VerifyResult(False, checked, f"entry #{entry.seq} was altered", entry.seq)
+        problem = _content_problem(entry)
+        if problem:
+            return VerifyResult(False, checked, f"entry #{entry.seq} {problem}", entry.seq)
         if checkpoint is not None and entry.seq == checkpoint[0]:
             if entry.hash != checkpoint[1]:
                 return VerifyResult(False, checked, f"entry #{entry.seq} differs from the checkpoint", entry.seq)
@@ -315,7 +391,22 @@ def verify_chain(progress: Any = None) -> VerifyResult:
     if checkpoint is not None and not seen_checkpoint and checkpoint[0] >= expected_seq:
         return VerifyResult(False, checked, f"entries #{expected_seq}–#{checkpoint[0]} are missing (the chain was "
                             "cut back behind its last checkpoint)", expected_seq)
+    for entry in AuditEntry.objects.filter(seq__isnull=True).order_by("id").iterator(chunk_size=2000):
+        problem = _content_problem(entry, chained=False)
+        if problem:
+            return VerifyResult(False, checked, f"unsealed entry id {entry.pk} {problem}", None)
+        checked += 1
     return VerifyResult(True, checked)
+
+
+def _content_problem(entry: Any, *, chained: bool = True) -> str:
+    """Why an entry's stored hashes do not match its content, or "" when they do."""
+    try:
+        content_ok = hmac.compare_digest(mac(entry.algorithm, content_payload(entry)), entry.entry_mac)
+        chain_ok = not chained or hmac.compare_digest(mac(entry.algorithm, canonical_payload(entry)), entry.hash)
+    except CryptoError:
+        return "names an unknown algorithm"
+    return "" if content_ok and chain_ok else "was altered"
 
 
 def _checkpoint_path() -> Path:
@@ -343,10 +434,11 @@ def write_checkpoint() -> int:
     """Append the current chain head to the checkpoint file; returns its sequence number (0 for an empty chain)."""
     from jianguan.core.models import AuditEntry
 
-    head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+    head = AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
     if head is None:
         return 0
     seq, entry_hash = head
+    assert seq is not None
     tag = mac(chain_algorithm(), f"checkpoint|{seq}|{entry_hash}".encode())
     path = _checkpoint_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -361,12 +453,15 @@ def prune_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> i
 
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    seal_pending()
     with transaction.atomic():
         _lock_chain()
-        expired = AuditEntry.objects.filter(timestamp__lt=cutoff).order_by("-seq").values_list("seq", "hash").first()
+        expired = (AuditEntry.objects.filter(timestamp__lt=cutoff, seq__isnull=False).order_by("-seq")
+                   .values_list("seq", "hash").first())
         if expired is None:
             return 0
         last_seq, last_hash = expired
+        assert last_seq is not None
         # Only a contiguous prefix of the chain may go.
         count = AuditEntry.objects.filter(seq__lte=last_seq).count()
         if dry_run:

@@ -1,8 +1,11 @@
 """Events between apps: an outbox row written in the publishing transaction, delivered after commit.
 
 Handlers subscribe by topic in their app's ``ready()``. Delivery is at least once; each handler runs at most once
-per event because a ``ProcessedEvent`` row is written in the handler's own transaction. In embedded mode (no broker)
-the Celery task runs at once in-process, so the same dispatcher serves both modes.
+per event because a ``ProcessedEvent`` row is written in the handler's own transaction. In embedded mode (no
+broker) each event is delivered in-process right after its commit. With a broker, commits schedule one drain task
+per ``EVENT_DELIVERY_DELAY`` seconds and process; the drain delivers every pending event in batches, handing a
+batch handler (``subscribe(..., batch=True)``) all events of its topic at once, so a burst of events costs a few
+transactions instead of several per event. The beat schedule drains whatever a lost task left behind.
 """
 
 from __future__ import annotations
@@ -10,23 +13,42 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+
+from jianguan.core import fastinsert
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any]], None]
-_subscribers: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
+BatchHandler = Callable[[list[tuple[str, dict[str, Any]]]], None]
 
 
-def subscribe(topic: str, handler: Handler, *, name: str | None = None) -> None:
-    """Register ``handler(event_id, payload)`` for ``topic``; ``name`` keys its idempotency records."""
+@dataclasses.dataclass(frozen=True)
+class _Subscriber:
+    name: str
+    handler: Callable[..., None]
+    batch: bool
+
+
+_subscribers: dict[str, list[_Subscriber]] = defaultdict(list)
+
+
+def subscribe(topic: str, handler: Callable[..., None], *, name: str | None = None, batch: bool = False) -> None:
+    """Register a handler for ``topic``; ``name`` keys its idempotency records.
+
+    A plain handler is called as ``handler(event_id, payload)``; a batch handler (``batch=True``) as
+    ``handler([(event_id, payload), ...])`` with the topic's pending events in publication order, all in one
+    transaction: it must give the same result as handling them one by one (it is retried one by one when it fails).
+    """
     key = name or f"{handler.__module__}.{handler.__qualname__}"
-    if all(existing != key for existing, _h in _subscribers[topic]):
-        _subscribers[topic].append((key, handler))
+    if all(existing.name != key for existing in _subscribers[topic]):
+        _subscribers[topic].append(_Subscriber(key, handler, batch))
 
 
 def publish(topic: str, payload: Any) -> Any:
@@ -35,60 +57,122 @@ def publish(topic: str, payload: Any) -> Any:
 
     if dataclasses.is_dataclass(payload) and not isinstance(payload, type):
         payload = dataclasses.asdict(payload)
-    event = OutboxEvent.objects.create(topic=topic, payload=payload)
+    event = OutboxEvent(topic=topic, payload=payload)
+    fastinsert.insert(event)
     transaction.on_commit(lambda: _enqueue(str(event.id)))
     return event
 
 
 def _enqueue(event_id: str) -> None:
-    from jianguan.core.tasks import deliver_event
+    from jianguan.core.tasks import deliver_event, deliver_outbox
 
-    try:
-        deliver_event.delay(event_id)
-    except Exception:  # broker down: the periodic sweep delivers it later
-        logger.warning("could not enqueue event %s; the outbox sweep will deliver it", event_id, exc_info=True)
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
+        try:
+            deliver_event.delay(event_id)
+        except Exception:  # a handler's failure is kept on the event; this is only a safety net
+            logger.warning("could not deliver event %s; the outbox sweep will", event_id, exc_info=True)
+        return
+    from jianguan.core.deferred import run_soon
+
+    run_soon(deliver_outbox, "outbox-drain", settings.EVENT_DELIVERY_DELAY)
 
 
 def deliver(event_id: str) -> int:
-    """Run every subscriber of one event that has not processed it yet; returns how many ran now."""
+    """Run every subscriber of one event that has not processed it yet; returns how many handler calls ran."""
+    return deliver_many([event_id])
+
+
+def deliver_many(event_ids: Iterable[str]) -> int:
+    """Deliver these events (those not delivered yet) to their subscribers; returns how many handler calls ran.
+
+    Events are grouped by topic; a batch handler gets its topic's events in one call and one transaction, a plain
+    handler one event per transaction. An event is marked delivered when every subscriber has processed it; a
+    failure is kept on the event (``last_error``) and retried by the sweep.
+    """
     from jianguan.core.models import OutboxEvent, ProcessedEvent
 
-    event = OutboxEvent.objects.filter(pk=event_id).first()
-    if event is None or event.delivered_at is not None:
+    pending = list(OutboxEvent.objects.filter(pk__in=list(event_ids), delivered_at__isnull=True)
+                   .order_by("created_at"))
+    if not pending:
         return 0
+    done = set(ProcessedEvent.objects.filter(event_id__in=[e.id for e in pending])
+               .values_list("event_id", "handler"))
+    by_topic: dict[str, list[Any]] = defaultdict(list)
+    for event in pending:
+        by_topic[event.topic].append(event)
+    errors: dict[Any, list[str]] = defaultdict(list)
     ran = 0
-    errors: list[str] = []
-    for name, handler in list(_subscribers.get(event.topic, [])):
-        if ProcessedEvent.objects.filter(event_id=event.id, handler=name).exists():
-            continue  # processed by an earlier delivery
-        try:
-            with transaction.atomic():
-                handler(str(event.id), event.payload)
-                ProcessedEvent.objects.create(event_id=event.id, handler=name)
-            ran += 1
-        except IntegrityError as exc:
-            if ProcessedEvent.objects.filter(event_id=event.id, handler=name).exists():
-                continue  # a concurrent delivery got there first; its work stands, ours rolled back
-            logger.exception("handler %s failed for event %s", name, event.id)
-            errors.append(f"{name}: {exc}")
-        except Exception as exc:
-            logger.exception("handler %s failed for event %s", name, event.id)
-            errors.append(f"{name}: {exc}")
-    OutboxEvent.objects.filter(pk=event.id).update(
-        attempts=event.attempts + 1,
-        last_error="\n".join(errors)[:2000],
-        delivered_at=None if errors else timezone.now(),
-    )
+    for topic, topic_events in by_topic.items():
+        for subscriber in list(_subscribers.get(topic, [])):
+            todo = [e for e in topic_events if (e.id, subscriber.name) not in done]
+            if not todo:
+                continue
+            if subscriber.batch and len(todo) > 1 and _run(subscriber, todo) is None:
+                ran += len(todo)
+                continue
+            for event in todo:  # one by one: plain handlers, and a failed batch to find the failing event
+                problem = _run(subscriber, [event])
+                if problem is None:
+                    ran += 1
+                elif problem:
+                    errors[event.id].append(f"{subscriber.name}: {problem}")
+    now = timezone.now()
+    delivered = [e.id for e in pending if e.id not in errors]
+    if delivered:
+        OutboxEvent.objects.filter(pk__in=delivered).update(
+            attempts=F("attempts") + 1, last_error="", delivered_at=now)
+    for event_id, messages in errors.items():
+        OutboxEvent.objects.filter(pk=event_id).update(
+            attempts=F("attempts") + 1, last_error="\n".join(messages)[:2000], delivered_at=None)
     return ran
 
 
-def deliver_pending(limit: int = 500) -> int:
-    """Deliver events whose after-commit delivery did not happen (crash, broker outage)."""
+def _run(subscriber: _Subscriber, batch: Sequence[Any]) -> str | None:
+    """Run one handler over events in one transaction with their idempotency records.
+
+    Returns None when it ran, "" when a concurrent delivery had already processed the (single) event, and the
+    error text when it failed.
+    """
+    from jianguan.core.models import ProcessedEvent
+
+    try:
+        with transaction.atomic():
+            if subscriber.batch:
+                subscriber.handler([(str(e.id), e.payload) for e in batch])
+            else:
+                subscriber.handler(str(batch[0].id), batch[0].payload)
+            ProcessedEvent.objects.bulk_create([ProcessedEvent(event_id=e.id, handler=subscriber.name)
+                                                for e in batch])
+        return None
+    except IntegrityError as exc:
+        if len(batch) == 1 and ProcessedEvent.objects.filter(event_id=batch[0].id,
+                                                             handler=subscriber.name).exists():
+            return ""  # a concurrent delivery got there first; its work stands, ours rolled back
+        if len(batch) == 1:
+            logger.exception("handler %s failed for event %s", subscriber.name, batch[0].id)
+        return str(exc) or exc.__class__.__name__
+    except Exception as exc:
+        if len(batch) == 1:
+            logger.exception("handler %s failed for event %s", subscriber.name, batch[0].id)
+        return str(exc) or exc.__class__.__name__
+
+
+def deliver_pending(limit: int = 500, *, rounds: int = 100) -> int:
+    """Deliver events whose delivery has not happened yet (the broker-mode drain, a crash, a broker outage).
+
+    Works through the outbox oldest first, ``limit`` events at a time, for at most ``rounds`` batches; returns how
+    many events it attempted.
+    """
     from jianguan.core.models import OutboxEvent
 
-    ids = list(
-        OutboxEvent.objects.filter(delivered_at__isnull=True, attempts__lt=20)
-        .order_by("created_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    return sum(1 for event_id in ids if deliver(str(event_id)) >= 0)
+    attempted = 0
+    failed: set[Any] = set()
+    for _round in range(rounds):
+        ids = list(OutboxEvent.objects.filter(delivered_at__isnull=True, attempts__lt=20).exclude(pk__in=failed)
+                   .order_by("created_at").values_list("id", flat=True)[:limit])
+        if not ids:
+            break
+        deliver_many([str(i) for i in ids])
+        attempted += len(ids)
+        failed.update(OutboxEvent.objects.filter(pk__in=ids, delivered_at__isnull=True).values_list("id", flat=True))
+    return attempted

@@ -374,9 +374,13 @@ class AuditEntryQuerySet(ScopedQuerySet["AuditEntry"]):
 
 
 class AuditEntry(models.Model):
-    """One hash-chained audit record. Never updated or deleted through the application."""
+    """One hash-chained audit record. Never updated or deleted through the application.
 
-    seq = models.BigIntegerField(_("sequence"), unique=True)
+    Written with a keyed MAC of its content (``entry_mac``); its place in the chain (``seq``, ``prev_hash``, ``hash``)
+    is filled in after the writing transaction commits, by ``audit.seal_pending`` (ADR 0005).
+    """
+
+    seq = models.BigIntegerField(_("sequence"), unique=True, null=True, blank=True)
     timestamp = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
     actor_name = models.CharField(_("actor"), max_length=150)
@@ -393,8 +397,9 @@ class AuditEntry(models.Model):
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     success = models.BooleanField(_("success"), default=True)
     request_id = models.CharField(_("request or job id"), max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+    entry_mac = models.CharField(max_length=64, blank=True)
     algorithm = models.CharField(_("hash algorithm"), max_length=16)
 
     scope_region_field: ClassVar[str | None] = "actor_region"
@@ -403,13 +408,16 @@ class AuditEntry(models.Model):
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="core_auditentry_pending"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}"
+        return f"#{self.seq if self.seq is not None else '-'} {self.action} {self.object_type}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 import string
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -317,6 +318,7 @@ def is_locked(user: User, now: dt.datetime | None = None) -> bool:
 def register_login_success(user: User) -> None:
     if user.failed_login_count or user.locked_until:
         User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        forget_cached_tokens()
 
 
 # --- Roles
@@ -401,24 +403,53 @@ def revoke_token(token: ApiToken, *, actor: Any) -> ApiToken:
     _require(actor, "core.change_apitoken")
     if token.revoked_at is None:
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        forget_cached_tokens()
         token.refresh_from_db()
         audit.record_event("core.api_token.revoked", target=token)
     return token
 
 
+#: secret hash → (monotonic expiry, token with its user): a token call costs no query while its entry is fresh.
+_token_cache: dict[str, tuple[float, ApiToken]] = {}
+_TOKEN_CACHE_MAX = 10_000
+
+
+def forget_cached_tokens() -> None:
+    """Drop this process's cached token look-ups (called when a token, an account or a role changes), now and
+    again at the commit, so that no look-up made before the commit outlives the change."""
+    _token_cache.clear()
+    transaction.on_commit(_token_cache.clear)
+
+
 def authenticate_token(secret: str) -> ApiToken | None:
-    """The usable token with this secret, or None (wrong, expired, revoked, or account disabled)."""
+    """The usable token with this secret, or None (wrong, expired, revoked, or account disabled).
+
+    A successful look-up, with the account and (once asked) its permissions, is kept for
+    ``API_TOKEN_CACHE_SECONDS``: changes made in this process take effect at once, changes made by another process
+    within that time. Expiry and the account's lock are re-checked on every call.
+    """
     parts = secret.split("_")
     if len(parts) < 3 or parts[0] != "jg":
         return None
+    digest = _hash_secret(secret)
+    ttl = float(settings.API_TOKEN_CACHE_SECONDS)
+    cached = _token_cache.get(digest) if ttl > 0 else None
+    if cached is not None and cached[0] > time.monotonic():
+        hit = cached[1]
+        return hit if hit.is_usable() and not is_locked(hit.user) else None
     token: ApiToken | None = ApiToken.objects.select_related("user", "user__region").filter(prefix=parts[1]).first()
-    if token is None or not secrets.compare_digest(token.secret_hash, _hash_secret(secret)):
+    if token is None or not secrets.compare_digest(token.secret_hash, digest):
         return None
     if not token.is_usable() or is_locked(token.user):
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    if ttl > 0:
+        if len(_token_cache) >= _TOKEN_CACHE_MAX:
+            _token_cache.clear()
+        _token_cache[digest] = (time.monotonic() + ttl, token)
     return token
 
 

@@ -1,4 +1,5 @@
-"""Framework plumbing only: automatic change capture for ``AuditedModel`` and login/logout audit."""
+"""Framework plumbing only: automatic change capture for ``AuditedModel``, login/logout audit, and dropping cached
+token look-ups when credentials change."""
 
 from __future__ import annotations
 
@@ -133,7 +134,22 @@ def _ip(request: Any) -> str:
     return client_ip(request)
 
 
+def _credentials_changed(sender: Any, **kwargs: Any) -> None:
+    from jianguan.core.services import forget_cached_tokens
+
+    forget_cached_tokens()
+
+
 def connect() -> None:
+    from jianguan.core.models import ApiToken, Role, User
+
+    for model in (User, Role, ApiToken):
+        signals.post_save.connect(_credentials_changed, sender=model, dispatch_uid=f"jianguan_tokens_{model.__name__}")
+        signals.post_delete.connect(_credentials_changed, sender=model,
+                                    dispatch_uid=f"jianguan_tokens_del_{model.__name__}")
+    for through in (User.roles.through, Role.permissions.through):
+        signals.m2m_changed.connect(_credentials_changed, sender=through,
+                                    dispatch_uid=f"jianguan_tokens_m2m_{through.__name__}")
     signals.pre_save.connect(_pre_save, dispatch_uid="jianguan_audit_pre_save")
     signals.post_save.connect(_post_save, dispatch_uid="jianguan_audit_post_save")
     signals.post_delete.connect(_post_delete, dispatch_uid="jianguan_audit_post_delete")

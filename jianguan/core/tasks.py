@@ -22,6 +22,14 @@ def deliver_outbox() -> int:
     return events.deliver_pending()
 
 
+@shared_task(name="jianguan.core.tasks.seal_audit")
+def seal_audit() -> int:
+    """Chain the committed audit entries (scheduled after commits, and every 10 s from beat)."""
+    from jianguan.core import audit
+
+    return audit.seal_pending()
+
+
 @shared_task(name="jianguan.core.tasks.audit_checkpoint")
 def audit_checkpoint() -> int:
     from jianguan.core import audit

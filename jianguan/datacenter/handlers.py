@@ -53,37 +53,69 @@ def on_implementation_changed(event_id: str, payload: dict[str, Any]) -> None:
     })
 
 
-def on_complaint_event(topic: str) -> Any:
-    def handler(event_id: str, payload: dict[str, Any]) -> None:
-        """投诉举报库: keep the newest state of the complaint (no reporter data is ever in the payload)."""
-        at = parse_datetime(payload["at"]) or timezone.now()
-        record = ComplaintRecord.objects.filter(complaint_id=payload["complaint_id"]).first()
-        if record is not None and record.last_event_at > at:
-            ComplaintRecord.objects.filter(pk=record.pk).update(events=record.events + 1)
-            return
-        region = payload.get("region_code") or "320000"
-        if not Region.objects.filter(code=region).exists():
-            region = "320000"
-        subject_id = payload.get("subject_id")
-        if subject_id and not Subject.objects.filter(pk=subject_id).exists():
-            subject_id = None
-        defaults = {
-            "ticket_no": payload["ticket_no"], "filing_no": payload.get("filing_no") or "", "kind": payload["kind"],
-            "status": payload["status"], "channel": payload["channel"],
-            "category_code": payload.get("category_code") or "", "region_id": region,
-            "handling_region_code": payload.get("handling_region_code") or "",
-            "handling_org_code": payload.get("handling_org_code") or "", "subject_id": subject_id,
-            "subject_uscc": payload.get("subject_uscc") or "", "last_event_at": at, "last_topic": topic,
-            "due_at": parse_datetime(payload["due_at"]) if payload.get("due_at") else None,
-            "rating": payload.get("rating") or "", "merged_into": payload.get("merged_into") or "",
-            "events": (record.events if record else 0) + 1,
-        }
-        if topic == "complaints.complaint_received" or record is None:
-            defaults["received_at"] = at if record is None else record.received_at
-        ComplaintRecord.objects.update_or_create(complaint_id=payload["complaint_id"], defaults=defaults)
+def on_complaint_events(topic: str) -> Any:
+    def handler(batch: list[tuple[str, dict[str, Any]]]) -> None:
+        """投诉举报库: keep the newest state of each complaint (no reporter data is ever in the payload).
 
-    handler.__qualname__ = f"on_complaint_event[{topic}]"
+        Takes a batch of one topic's events: a few queries for the whole batch, then bulk writes.
+        """
+        newest: dict[int, tuple[dt.datetime, dict[str, Any]]] = {}
+        counts: dict[int, int] = {}
+        for _event_id, payload in batch:
+            complaint_id = int(payload["complaint_id"])
+            at = parse_datetime(payload["at"]) or timezone.now()
+            counts[complaint_id] = counts.get(complaint_id, 0) + 1
+            if complaint_id not in newest or at >= newest[complaint_id][0]:
+                newest[complaint_id] = (at, payload)
+        records = {r.complaint_id: r for r in ComplaintRecord.objects.filter(complaint_id__in=list(newest))}
+        payloads = [payload for _at, payload in newest.values()]
+        regions = set(Region.objects.filter(code__in={p.get("region_code") or "320000" for p in payloads})
+                      .values_list("code", flat=True))
+        subjects = set(Subject.objects.filter(pk__in={p["subject_id"] for p in payloads if p.get("subject_id")})
+                       .values_list("pk", flat=True))
+        now = timezone.now()
+        created: list[ComplaintRecord] = []
+        changed: list[ComplaintRecord] = []
+        for complaint_id, (at, payload) in newest.items():
+            record = records.get(complaint_id)
+            if record is not None and record.last_event_at > at:
+                record.events += counts[complaint_id]  # an older state arriving late only counts
+                record.updated_at = now
+                changed.append(record)
+                continue
+            region = payload.get("region_code") or "320000"
+            values: dict[str, Any] = {
+                "ticket_no": payload["ticket_no"], "filing_no": payload.get("filing_no") or "",
+                "kind": payload["kind"], "status": payload["status"], "channel": payload["channel"],
+                "category_code": payload.get("category_code") or "",
+                "region_id": region if region in regions else "320000",
+                "handling_region_code": payload.get("handling_region_code") or "",
+                "handling_org_code": payload.get("handling_org_code") or "",
+                "subject_id": payload.get("subject_id") if payload.get("subject_id") in subjects else None,
+                "subject_uscc": payload.get("subject_uscc") or "", "last_event_at": at, "last_topic": topic,
+                "due_at": parse_datetime(payload["due_at"]) if payload.get("due_at") else None,
+                "rating": payload.get("rating") or "", "merged_into": payload.get("merged_into") or "",
+                "events": (record.events if record else 0) + counts[complaint_id], "updated_at": now,
+            }
+            if record is None:
+                created.append(ComplaintRecord(complaint_id=complaint_id, received_at=at, created_at=now, **values))
+                continue
+            for name, value in values.items():
+                setattr(record, name, value)
+            changed.append(record)
+        ComplaintRecord.objects.bulk_create(created)
+        if changed:
+            ComplaintRecord.objects.bulk_update(changed, [*RECORD_FIELDS, "events", "updated_at"])
+
+    handler.__qualname__ = f"on_complaint_events[{topic}]"
     return handler
+
+
+RECORD_FIELDS = (
+    "ticket_no", "filing_no", "kind", "status", "channel", "category_code", "region_id", "handling_region_code",
+    "handling_org_code", "subject_id", "subject_uscc", "last_event_at", "last_topic", "due_at", "rating",
+    "merged_into",
+)
 
 
 def register() -> None:
@@ -93,4 +125,4 @@ def register() -> None:
     subscribe("catalog.item_abolished", on_item_abolished, name="datacenter.catalog_abolished")
     subscribe("catalog.implementation_changed", on_implementation_changed, name="datacenter.implementation_entry")
     for topic in COMPLAINT_TOPICS:
-        subscribe(topic, on_complaint_event(topic), name=f"datacenter.complaint_record:{topic}")
+        subscribe(topic, on_complaint_events(topic), name=f"datacenter.complaint_record:{topic}", batch=True)

@@ -327,7 +327,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("core.view_auditentry")
 def audit_list(request: HttpRequest) -> HttpResponse:
-    queryset = AuditEntry.objects.visible_to(request.user, "view").order_by("-seq")
+    queryset = AuditEntry.objects.visible_to(request.user, "view").order_by("-id")
     filterset = polish_filter_form(AuditEntryFilterSet(request.GET, queryset=queryset), request.user, {
         "actor": _("Actor"), "action": _("Action"), "event": _("Event code"), "object_type": _("Object type"),
         "object_id": _("Object id"), "ip": _("From"), "since": _("From time"), "until": _("Until"),

@@ -18,7 +18,6 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from jianguan.catalog import access, exporter, importer, push, services
@@ -51,6 +50,7 @@ from jianguan.core.api.base import (
     ScopedViewSetMixin,
     check_token_scope,
 )
+from jianguan.core.api.throttling import AnonRateThrottle, UserRateThrottle
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ITEM_PERMISSION = "catalog.{action}_supervisionitem"

@@ -225,7 +225,7 @@ def test_the_public_search_finds_words_inside_names_and_bases(api) -> None:
 
 
 def test_the_public_catalogue_is_throttled(api, monkeypatch) -> None:
-    from rest_framework.throttling import AnonRateThrottle
+    from jianguan.core.api.throttling import AnonRateThrottle
 
     cache.clear()
     monkeypatch.setattr(AnonRateThrottle, "rate", "2/min", raising=False)

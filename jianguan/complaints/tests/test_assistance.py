@@ -112,3 +112,42 @@ def test_a_merge_closes_the_duplicate_into_the_master(nanjing_dispatcher) -> Non
     services.merge_complaint(second, actor=nanjing_dispatcher, into=first)
     assert second.status == ComplaintStatus.MERGED and second.merged_into == first
     assert second.duplicate_proposals.get(candidate=first).status == "merged"
+
+
+@pytest.mark.slow
+def test_a_worker_prepares_the_aids_of_new_tickets_in_one_batch(trained, settings, monkeypatch,
+                                                                 django_capture_on_commit_callbacks) -> None:
+    from django.core.cache import cache
+
+    import jianguan.complaints.tasks as tasks
+    import jianguan.core.tasks as core_tasks
+    from jianguan.complaints.models import Complaint, DuplicateProposal
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a broker: intake only schedules the work
+    cache.clear()
+    sent = []
+    monkeypatch.setattr(tasks.assist_new_complaints, "apply_async", lambda **kw: sent.append(kw))  # the broker seam
+    monkeypatch.setattr(core_tasks.seal_audit, "apply_async", lambda **kw: None)
+    monkeypatch.setattr(core_tasks.deliver_outbox, "apply_async", lambda **kw: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.receive_complaint(intake_record(content="南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻"),
+                                           actor=None, channel="portal").complaints[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.receive_complaint(intake_record(content="南京某某餐饮后厨卫生很差，餐具没有消毒，腹泻"),
+                                            actor=None, channel="portal").complaints[0]
+    assert len(sent) == 1 and sent[0]["countdown"] == settings.COMPLAINT_ASSIST_DELAY  # one run for the burst
+    assert Complaint.objects.filter(assisted_at__isnull=True).count() == 2
+    assert services.assist_pending() == 2
+    second.refresh_from_db()
+    assert second.assisted_at is not None and second.suggested_category.code == "0101"
+    assert DuplicateProposal.objects.filter(complaint=second, candidate=first).exists()
+    assert services.assist_pending() == 0  # claimed once, never prepared twice
+
+
+def test_only_the_best_few_duplicates_are_proposed() -> None:
+    for _ in range(8):
+        make_ticket(ComplaintStatus.REGISTERED, content="南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻")
+    newest = make_ticket(ComplaintStatus.RECEIVED, content="南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻")
+    proposals = services.propose_duplicates(newest)
+    assert len(proposals) == 5  # complaints.duplicate.max_proposals
+    assert newest.duplicate_proposals.count() == 5

@@ -410,6 +410,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):  # type: ignore[type-ar
             "success",
             "request_id",
             "prev_hash",
+            "entry_mac",
             "hash",
             "algorithm",
         ]

@@ -144,6 +144,42 @@ def test_tokens_are_scoped_expire_and_can_be_revoked(security_admin) -> None:
     assert token.secret_hash != secret and secret not in str(AuditEntry.objects.values_list("details", flat=True))
 
 
+def test_a_cached_token_look_up_costs_no_query(security_admin, django_assert_num_queries) -> None:
+    client_user = make_user("machine_c", "320100", roles=["api_client"], is_machine=True)
+    token, secret = services.issue_token(actor=security_admin, user=client_user, name="c", scopes=["add"], days=30)
+    first = services.authenticate_token(secret)
+    assert first is not None and first.user.has_perm("complaints.add_complaint")
+    with django_assert_num_queries(0):
+        again = services.authenticate_token(secret)
+        assert again is not None and again.user.has_perm("complaints.add_complaint")
+
+
+def test_a_role_change_in_this_process_applies_to_a_cached_token_at_once(security_admin) -> None:
+    client_user = make_user("machine_r", "320100", roles=["api_client"], is_machine=True)
+    _token, secret = services.issue_token(actor=security_admin, user=client_user, name="r", scopes=["add"], days=30)
+    assert services.authenticate_token(secret).user.has_perm("complaints.add_complaint")
+    client_user.roles.clear()
+    assert not services.authenticate_token(secret).user.has_perm("complaints.add_complaint")
+    client_user.refresh_from_db()
+    client_user.is_active = False
+    client_user.save()
+    assert services.authenticate_token(secret) is None
+
+
+def test_a_change_made_by_another_process_applies_within_the_cache_time(security_admin, settings) -> None:
+    import time
+
+    settings.API_TOKEN_CACHE_SECONDS = 1
+    client_user = make_user("machine_o", "320100", roles=["api_client"], is_machine=True)
+    token, secret = services.issue_token(actor=security_admin, user=client_user, name="o", scopes=["add"], days=30)
+    assert services.authenticate_token(secret) is not None
+    from jianguan.core.models import ApiToken
+
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # bypasses this process's signals
+    time.sleep(1.1)
+    assert services.authenticate_token(secret) is None
+
+
 def test_a_machine_account_cannot_log_in_with_a_password(db) -> None:
     make_user("machine2", "320100", roles=["api_client"], is_machine=True)
     assert not login_service.attempt_login(_request(), "machine2", "Jg-test-Passw0rd").ok

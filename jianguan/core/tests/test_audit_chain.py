@@ -20,6 +20,13 @@ def _raw(sql: str, params: list[object]) -> None:
         cursor.execute(sql, params)
 
 
+def _sealed(entries) -> list[AuditEntry]:
+    """The entries as the chain holds them once sealed (inside a test transaction nothing seals on commit)."""
+    entries = list(entries)
+    audit.seal_pending()
+    return [AuditEntry.objects.get(pk=e.pk) for e in entries]
+
+
 @pytest.mark.django_db
 def test_it_records_a_diff_for_every_create_update_and_delete() -> None:
     with audit.audit_context(actor_name="system:test"):
@@ -28,7 +35,7 @@ def test_it_records_a_diff_for_every_create_update_and_delete() -> None:
         org.save()
         pk = org.pk
         org.delete()
-    entries = list(AuditEntry.objects.filter(object_type="core.organization", object_id=str(pk)).order_by("seq"))
+    entries = list(AuditEntry.objects.filter(object_type="core.organization", object_id=str(pk)).order_by("id"))
     assert [e.action for e in entries] == ["create", "update", "delete"]
     assert entries[1].before == {"name": "南京市鼓楼区生态环境局"}
     assert entries[1].after == {"name": "改名后的部门"}
@@ -71,7 +78,7 @@ def test_it_verifies_an_intact_chain() -> None:
 
 @pytest.mark.django_db
 def test_it_names_the_first_entry_altered_directly_in_the_database() -> None:
-    entries = [audit.record_event("test.event", details={"i": i}) for i in range(6)]
+    entries = _sealed(audit.record_event("test.event", details={"i": i}) for i in range(6))
     _raw("UPDATE core_auditentry SET details = %s WHERE seq = %s", ['{"i": 99}', entries[3].seq])
     result = audit.verify_chain()
     assert not result.ok
@@ -81,7 +88,7 @@ def test_it_names_the_first_entry_altered_directly_in_the_database() -> None:
 
 @pytest.mark.django_db
 def test_it_names_a_missing_entry() -> None:
-    entries = [audit.record_event("test.event", details={"i": i}) for i in range(4)]
+    entries = _sealed(audit.record_event("test.event", details={"i": i}) for i in range(4))
     _raw("DELETE FROM core_auditentry WHERE seq = %s", [entries[2].seq])
     result = audit.verify_chain()
     assert not result.ok
@@ -91,7 +98,7 @@ def test_it_names_a_missing_entry() -> None:
 
 @pytest.mark.django_db
 def test_it_detects_a_recomputed_hash_that_breaks_the_link() -> None:
-    entries = [audit.record_event("test.event", details={"i": i}) for i in range(3)]
+    entries = _sealed(audit.record_event("test.event", details={"i": i}) for i in range(3))
     _raw("UPDATE core_auditentry SET hash = %s WHERE seq = %s", ["f" * 64, entries[1].seq])
     result = audit.verify_chain()
     assert not result.ok
@@ -100,7 +107,7 @@ def test_it_detects_a_recomputed_hash_that_breaks_the_link() -> None:
 
 @pytest.mark.django_db
 def test_the_verify_command_exits_non_zero_on_tampering(capsys) -> None:
-    entries = [audit.record_event("test.event", details={"i": i}) for i in range(3)]
+    entries = _sealed(audit.record_event("test.event", details={"i": i}) for i in range(3))
     call_command("audit", "verify")
     assert "audit chain OK" in capsys.readouterr().out
     _raw("UPDATE core_auditentry SET actor_name = %s WHERE seq = %s", ["mallory", entries[0].seq])
@@ -122,7 +129,7 @@ def test_it_records_the_hash_algorithm_per_entry() -> None:
 @pytest.mark.django_db
 def test_prune_keeps_the_chain_verifiable(settings) -> None:
     settings.AUDIT_RETENTION_DAYS = 180
-    old = [audit.record_event("test.old", details={"i": i}) for i in range(3)]
+    old = _sealed(audit.record_event("test.old", details={"i": i}) for i in range(3))
     long_ago = timezone.now() - dt.timedelta(days=200)
     for entry in old:
         _raw("UPDATE core_auditentry SET timestamp = %s WHERE seq = %s", [long_ago, entry.seq])
@@ -131,9 +138,11 @@ def test_prune_keeps_the_chain_verifiable(settings) -> None:
     for entry in AuditEntry.objects.order_by("seq"):
         entry.prev_hash = prev
         new_hash = audit.mac(entry.algorithm, audit.canonical_payload(entry))
-        _raw("UPDATE core_auditentry SET prev_hash = %s, hash = %s WHERE seq = %s", [prev, new_hash, entry.seq])
+        new_mac = audit.mac(entry.algorithm, audit.content_payload(entry))
+        _raw("UPDATE core_auditentry SET prev_hash = %s, hash = %s, entry_mac = %s WHERE seq = %s",
+             [prev, new_hash, new_mac, entry.seq])
         prev = new_hash
-    keep = audit.record_event("test.new")
+    [keep] = _sealed([audit.record_event("test.new")])
     assert audit.verify_chain().ok
     pruned = audit.prune_expired()
     assert pruned == AuditAnchor.objects.get().pruned_count
@@ -163,7 +172,7 @@ def test_retention_below_180_days_is_refused(tmp_path) -> None:
 def test_a_chain_re_forged_without_the_key_is_detected() -> None:
     import hashlib
 
-    entries = [audit.record_event("test.event", details={"i": i}) for i in range(3)]
+    entries = _sealed(audit.record_event("test.event", details={"i": i}) for i in range(3))
     _raw("UPDATE core_auditentry SET reason = %s WHERE seq = %s", ["forged", entries[1].seq])
     entry = AuditEntry.objects.get(seq=entries[1].seq)
     forged = hashlib.sha256(audit.canonical_payload(entry)).hexdigest()  # what an attacker without the key can do
@@ -174,7 +183,7 @@ def test_a_chain_re_forged_without_the_key_is_detected() -> None:
 
 @pytest.mark.django_db
 def test_removing_the_newest_entries_is_detected_by_the_checkpoint() -> None:
-    entries = [audit.record_event("test.event", details={"i": i}) for i in range(5)]
+    entries = _sealed(audit.record_event("test.event", details={"i": i}) for i in range(5))
     assert audit.write_checkpoint() == entries[-1].seq
     _raw("DELETE FROM core_auditentry WHERE seq >= %s", [entries[3].seq])
     result = audit.verify_chain()
@@ -185,7 +194,7 @@ def test_removing_the_newest_entries_is_detected_by_the_checkpoint() -> None:
 
 @pytest.mark.django_db
 def test_a_forged_prune_anchor_is_detected() -> None:
-    entries = [audit.record_event("test.event", details={"i": i}) for i in range(4)]
+    entries = _sealed(audit.record_event("test.event", details={"i": i}) for i in range(4))
     AuditAnchor.objects.create(pruned_through_seq=entries[1].seq, last_hash=entries[1].hash, pruned_count=2,
                                mac="0" * 64)
     _raw("DELETE FROM core_auditentry WHERE seq <= %s", [entries[1].seq])
@@ -197,3 +206,37 @@ def test_a_forged_prune_anchor_is_detected() -> None:
 def test_floats_hash_the_same_after_the_database_round_trip() -> None:
     audit.record_event("test.event", details={"capital": 1e16, "zero": -0.0, "ratio": 0.1, "n": 10**15})
     assert audit.verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_it_writes_entries_unchained_and_seals_them_in_commit_order() -> None:
+    first = audit.record_event("test.event", details={"i": 1})
+    second = audit.record_event("test.event", details={"i": 2})
+    assert first.seq is None and first.entry_mac and not first.hash  # no chain lock held by the writer
+    assert audit.seal_pending() == 2
+    first, second = _sealed([first, second])
+    assert second.seq == first.seq + 1
+    assert second.prev_hash == first.hash
+    assert audit.seal_pending() == 0
+    assert audit.verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_an_entry_altered_before_it_is_sealed_is_detected() -> None:
+    entry = audit.record_event("test.event", details={"i": 1})
+    _raw("UPDATE core_auditentry SET reason = %s WHERE id = %s", ["forged", entry.pk])
+    result = audit.verify_chain(seal=False)
+    assert not result.ok and f"unsealed entry id {entry.pk} was altered" in result.problem
+    result = audit.verify_chain()  # sealing does not launder it
+    assert not result.ok and "altered" in result.problem
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_seals_right_after_the_commit_in_embedded_mode() -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        entry = audit.record_event("test.event")
+        assert AuditEntry.objects.get(pk=entry.pk).seq is None
+    assert AuditEntry.objects.get(pk=entry.pk).seq is not None
+    assert audit.verify_chain(seal=False).ok

@@ -49,3 +49,28 @@ def test_complaint_events_keep_the_newest_state_without_reporter_data(db, django
     assert record.status == "closed" and record.last_topic == "complaints.complaint_closed"
     assert record.events == 3 and record.received_at.isoformat().startswith("2026-11-28T01:00")
     assert not {f.name for f in ComplaintRecord._meta.get_fields()} & {"reporter", "reporter_name", "phone"}
+
+
+def test_a_burst_of_complaint_events_delivered_as_one_batch_gives_the_same_records(
+    db, django_capture_on_commit_callbacks
+) -> None:
+    base = {"filing_no": "", "kind": "report", "channel": "api", "category_code": "", "handling_region_code": "",
+            "handling_org_code": None, "subject_id": 999999, "subject_uscc": None}
+    with django_capture_on_commit_callbacks(execute=False):  # as with a broker: delivered later, in one drain
+        for n in range(3):
+            events.publish("complaints.complaint_received", {
+                **base, "complaint_id": 70 + n, "ticket_no": f"JB2026120100000000{n}", "status": "received",
+                "region_code": "320106" if n else "999999", "at": f"2026-12-01T09:0{n}:00+08:00"})
+        events.publish("complaints.complaint_accepted", {
+            **base, "complaint_id": 70, "ticket_no": "JB20261201000000000", "status": "accepted",
+            "region_code": "320106", "at": "2026-12-01T10:00:00+08:00"})
+        events.publish("complaints.complaint_accepted", {  # older than the state already kept: only counted
+            **base, "complaint_id": 71, "ticket_no": "JB20261201000000001", "status": "accepted",
+            "region_code": "320106", "at": "2026-12-01T08:00:00+08:00"})
+    assert events.deliver_pending() == 5
+    records = {r.complaint_id: r for r in ComplaintRecord.objects.all()}
+    assert sorted(records) == [70, 71, 72]
+    assert records[70].status == "accepted" and records[70].events == 2 and records[70].region_id == "320106"
+    assert records[71].status == "received" and records[71].events == 2
+    assert records[72].events == 1 and records[72].subject_id is None  # unknown entity id dropped
+    assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()

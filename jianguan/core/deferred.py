@@ -1,0 +1,34 @@
+"""Background work that follows commits in bursts: one task run per window instead of one per commit.
+
+With a broker, a commit that leaves work behind (audit entries to chain, outbox events to deliver, new tickets to
+assist) calls ``run_soon``. The first call in a window enqueues the task to run when the window ends; later calls
+in the same window do nothing, because that run will see their commits too: the window's cache key expires no
+later than the task's start, and every caller committed before it found the key. The cache is the deployment's
+(Redis with ``JIANGUAN_CACHE_URL``) or, without one, each process's own, which only means one run per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def run_soon(task: Any, key: str, delay: float) -> bool:
+    """Enqueue ``task`` to run in ``delay`` seconds (whole seconds, at least 1) unless a run is already due in this
+    window; returns True when this call enqueued it. A broker failure is logged: the beat schedule catches up."""
+    from django.core.cache import cache
+
+    seconds = max(1, math.ceil(delay))
+    cache_key = f"jianguan:soon:{key}"
+    if not cache.add(cache_key, 1, timeout=seconds):
+        return False
+    try:
+        task.apply_async(countdown=seconds)
+    except Exception:
+        cache.delete(cache_key)
+        logger.warning("could not enqueue %s; the beat schedule will run it", key, exc_info=True)
+        return False
+    return True

@@ -1,0 +1,51 @@
+"""``fastinsert.insert`` stores exactly what ``save()`` would, with a cached statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from jianguan.core import fastinsert
+from jianguan.core.models import ApiToken, OutboxEvent, ProcessedEvent, Subject
+from jianguan.core.testing.personas import make_user
+
+
+def test_it_stores_the_same_row_as_save(db) -> None:
+    user = make_user("fast_machine", "320106", roles=["api_client"], is_machine=True)
+    expires = timezone.now() + dt.timedelta(days=3)
+    saved = ApiToken.objects.create(name="by save", user=user, prefix="aaaa1111", secret_hash="h" * 64,
+                                    scopes=["view", "add"], expires_at=expires)
+    fast = ApiToken(name="by insert", user=user, prefix="bbbb2222", secret_hash="h" * 64, scopes=["view", "add"],
+                    expires_at=expires)
+    fastinsert.insert(fast)
+    assert fast.pk is not None and fast.pk != saved.pk and not fast._state.adding
+    stored = ApiToken.objects.get(pk=fast.pk)
+    assert stored.scopes == ["view", "add"] and stored.user_id == user.pk and stored.expires_at == expires
+    assert stored.updated_at is not None and stored.created_at is not None  # auto_now and defaults applied
+
+
+def test_it_keeps_a_given_primary_key_and_inserts_several(db) -> None:
+    first, second = OutboxEvent(topic="test.a", payload={"n": 1, "名称": "中文"}), OutboxEvent(topic="test.b")
+    fastinsert.insert(first, second)
+    assert OutboxEvent.objects.get(pk=first.pk).payload == {"n": 1, "名称": "中文"}
+    assert OutboxEvent.objects.get(pk=second.pk).payload == {}
+    processed = ProcessedEvent(event_id=first.pk, handler="test")
+    fastinsert.insert(processed)
+    assert ProcessedEvent.objects.get(pk=processed.pk).handler == "test"
+
+
+def test_it_refuses_models_audited_through_signals(db) -> None:
+    with pytest.raises(TypeError, match="audited"):
+        fastinsert.insert(Subject(name="某某有限公司", region_id="320106"))
+
+
+def test_a_constraint_violation_is_the_usual_integrity_error(db) -> None:
+    from django.db import IntegrityError, transaction
+
+    event = OutboxEvent(topic="test.c")
+    fastinsert.insert(event)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fastinsert.insert(ProcessedEvent(event_id=event.pk, handler="x"), ProcessedEvent(event_id=event.pk,
+                                                                                          handler="x"))
