@@ -344,6 +344,7 @@ CELERY_BEAT_SCHEDULE = {
     "complaints-sweep-deadlines": {"task": "jianguan.complaints.tasks.sweep_deadlines", "schedule": 900.0},
     "complaints-assist": {"task": "jianguan.complaints.tasks.assist_new_complaints", "schedule": 60.0},
     "datacenter-due-pulls": {"task": "jianguan.datacenter.tasks.run_due_pulls", "schedule": 300.0},
+    "datacenter-inboxes": {"task": "jianguan.datacenter.tasks.scan_inboxes", "schedule": 60.0},
 }
 
 LOGGING = {

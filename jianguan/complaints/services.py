@@ -1301,10 +1301,10 @@ def suggest_classification(complaint: Complaint, *, force: bool = False) -> Comp
 
 
 def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) -> list[DuplicateProposal]:
-    """并单建议: earlier open or recent tickets about the same entity or address, or with similar text, within the
-    window; the best few (parameter ``complaints.duplicate.max_proposals``) are stored as proposals for the
-    dispatcher to merge or dismiss."""
-    from jianguan.complaints.similarity import score_candidates
+    """并单建议: earlier open or recent tickets (the latest 100) about the same entity, address, reporter or category
+    within the window, scored by text similarity; the best few (parameter ``complaints.duplicate.max_proposals``)
+    are stored as proposals for the dispatcher to merge or dismiss."""
+    from jianguan.complaints.similarity import Candidate, score_candidates
 
     now = now or complaint.submitted_at
     window = int(get_param(params.DUPLICATE_WINDOW, at=now))
@@ -1320,24 +1320,29 @@ def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) 
     reporter = Reporter.objects.filter(complaint=complaint).only("phone_index").first()
     if reporter is not None and reporter.phone_index:
         same |= Q(reporter__phone_index=reporter.phone_index)
-    candidates = list(
+    rows = (
         Complaint.objects.filter(submitted_at__gte=start, submitted_at__lte=now,
                                  region__code__startswith=complaint.region_id[:4])
         .exclude(pk=complaint.pk)
         .exclude(status__in=(ComplaintStatus.MERGED, ComplaintStatus.INVALID))
         .filter(same)
-        .select_related("reporter")
-        .order_by("-submitted_at")[:300]
+        .order_by("-submitted_at")
+        .values_list("pk", "title", "content", "subject_id", "subject_name", "place_address", "category_id",
+                     "reporter__phone_index")[:100]
     )
+    candidates = [Candidate(*row[:7], phone_index=row[7] or "") for row in rows]
     scored = score_candidates(complaint, candidates, reporter_index=reporter.phone_index if reporter else "")
     most = int(get_param(params.DUPLICATE_MAX, at=now))
-    proposals = []
-    for candidate, score, reasons in [item for item in scored if item[1] >= threshold][:most]:
-        proposal, _ = DuplicateProposal.objects.update_or_create(
-            complaint=complaint, candidate=candidate, defaults={"score": round(score, 3), "reasons": reasons}
-        )
-        proposals.append(proposal)
-    return proposals
+    best = [item for item in scored if item[1] >= threshold][:most]
+    if not best:
+        return []
+    DuplicateProposal.objects.bulk_create(
+        [DuplicateProposal(complaint=complaint, candidate_id=candidate.pk, score=round(score, 3), reasons=reasons)
+         for candidate, score, reasons in best],
+        update_conflicts=True, unique_fields=["complaint", "candidate"], update_fields=["score", "reasons"],
+    )  # a second look updates the scores and keeps a dispatcher's decision
+    return list(DuplicateProposal.objects.filter(complaint=complaint, candidate_id__in=[c.pk for c, _s, _r in best])
+                .select_related("candidate"))
 
 
 # --- the dispatch catalogue -------------------------------------------------------------------------------------------

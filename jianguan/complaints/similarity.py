@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 _NOISE = re.compile(r"[\s\d，。！？、；：“”‘’（）()《》,.!?;:\"'\-]+")
@@ -24,9 +25,23 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / norm if norm else 0.0
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """What scoring needs of an earlier ticket (read as plain values, not as a full model instance)."""
+
+    pk: int
+    title: str
+    content: str
+    subject_id: int | None
+    subject_name: str
+    place_address: str
+    category_id: int | None
+    phone_index: str
+
+
 def score_candidates(
-    complaint: Any, candidates: list[Any], *, reporter_index: str = ""
-) -> list[tuple[Any, float, list[str]]]:
+    complaint: Any, candidates: list[Candidate], *, reporter_index: str = ""
+) -> list[tuple[Candidate, float, list[str]]]:
     """(candidate, score in 0–1, reasons) for each candidate, best first."""
     mine = bigrams(f"{complaint.title}{complaint.content}")
     out = []
@@ -43,8 +58,7 @@ def score_candidates(
         if complaint.place_address and other.place_address == complaint.place_address:
             score += 0.2
             reasons.append("same_place")
-        other_reporter = getattr(other, "reporter", None) if _has_reporter(other) else None
-        if reporter_index and other_reporter is not None and other_reporter.phone_index == reporter_index:
+        if reporter_index and other.phone_index == reporter_index:
             score += 0.2
             reasons.append("same_reporter")
         if complaint.category_id and other.category_id == complaint.category_id:
@@ -53,10 +67,3 @@ def score_candidates(
         out.append((other, min(score, 1.0), reasons))
     out.sort(key=lambda item: -item[1])
     return out
-
-
-def _has_reporter(obj: Any) -> bool:
-    try:
-        return obj.reporter is not None
-    except Exception:  # RelatedObjectDoesNotExist (anonymous ticket)
-        return False

@@ -8,10 +8,11 @@ its version, so a record can store which version it used and history is never re
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jianguan.core.errors import DomainError
@@ -58,20 +59,38 @@ def definition(name: str) -> ParameterDefinition:
         raise DomainError("parameter.unknown", f"未知参数：{name}") from None
 
 
-def reading(name: str, *, at: dt.datetime | None = None) -> ParameterReading:
-    """The value of ``name`` in force at ``at`` (default: now), with its version."""
+#: name → (monotonic expiry, versions newest first as (effective_from, version, value)).
+_versions: dict[str, tuple[float, list[tuple[dt.datetime, int, Any]]]] = {}
+_CACHE_SECONDS = 30.0
+
+
+def forget_cached_values() -> None:
+    """Drop this process's cached parameter versions (after a change; other processes see it within 30 s, and a
+    new version normally takes effect at a future ``effective_from`` anyway)."""
+    _versions.clear()
+
+
+def _all_versions(name: str) -> list[tuple[dt.datetime, int, Any]]:
     from jianguan.core.models import ParameterValue
 
+    cached = _versions.get(name)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    rows = list(ParameterValue.objects.filter(name=name).order_by("-effective_from", "-version")
+                .values_list("effective_from", "version", "value"))
+    if not connection.in_atomic_block:  # only what is committed is kept (a transaction may still roll back)
+        _versions[name] = (time.monotonic() + _CACHE_SECONDS, rows)
+    return rows
+
+
+def reading(name: str, *, at: dt.datetime | None = None) -> ParameterReading:
+    """The value of ``name`` in force at ``at`` (default: now), with its version."""
     spec = definition(name)
     at = at or timezone.now()
-    row = (
-        ParameterValue.objects.filter(name=name, effective_from__lte=at)
-        .order_by("-effective_from", "-version")
-        .first()
-    )
-    if row is None:
-        return ParameterReading(name, spec.default, 0, None)
-    return ParameterReading(name, spec.kind(row.value), row.version, row.effective_from)
+    for effective_from, version, value in _all_versions(name):
+        if effective_from <= at:
+            return ParameterReading(name, spec.kind(value), version, effective_from)
+    return ParameterReading(name, spec.default, 0, None)
 
 
 def get(name: str, *, at: dt.datetime | None = None) -> Any:
@@ -107,6 +126,8 @@ def set_value(name: str, value: Any, *, actor: Any, effective_from: dt.datetime,
         name=name, value=typed, version=(last.version + 1) if last else 1, effective_from=effective_from,
         author=actor if getattr(actor, "pk", None) else None, reason=reason,
     )
+    forget_cached_values()
+    transaction.on_commit(forget_cached_values)
     audit.record_event("core.parameter.changed", target=row, details={"name": name, "value": typed,
                                                                        "effective_from": effective_from})
     return row

@@ -13,3 +13,13 @@ def run_due_pulls() -> list[str]:
 
     with audit.audit_context(actor_name="system:datacenter"):
         return collect.run_due_pulls()
+
+
+@shared_task(name="jianguan.datacenter.tasks.scan_inboxes")
+def scan_inboxes() -> int:
+    """Every minute (beat): deliver the files dropped into the sources' inbox folders."""
+    from jianguan.core import audit
+    from jianguan.datacenter import inbox, services
+
+    with audit.audit_context(actor_name="system:datacenter"):
+        return len(inbox.scan_inboxes(actor=services.SystemActor()).taken)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("sources/<int:pk>/edit/", views.source_edit, name="source_edit"),
     path("sources/<int:pk>/pull/", views.source_pull, name="source_pull"),
+    path("sources/<int:pk>/scan-inbox/", views.source_scan_inbox, name="source_scan_inbox"),
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/rerun/", views.batch_rerun, name="batch_rerun"),

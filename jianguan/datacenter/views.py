@@ -20,7 +20,7 @@ from jianguan.core.access import get_object_for
 from jianguan.core.errors import DomainError
 from jianguan.core.models import Subject
 from jianguan.core.views.base import apply_domain_error, paginate, permission_required, polish_filter_form, render_page
-from jianguan.datacenter import access, collect, selectors, services
+from jianguan.datacenter import access, collect, inbox, selectors, services
 from jianguan.datacenter.choices import BatchStatus, Channel, ConflictStatus, LinkStatus, QuarantineStatus
 from jianguan.datacenter.filtersets import (
     BatchFilterSet,
@@ -126,10 +126,27 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("datacenter:batch_detail", pk=batch.pk)
     batches = Batch.objects.visible_to(request.user, "view").filter(source=source).select_related("source")
     context = {"source": source, "form": form, "can_ingest": can_ingest,
+               "inbox": inbox.inbox_root() / source.code if source.channel == Channel.FILE else None,
+               "inbox_files": inbox.waiting_files(source) if source.channel == Channel.FILE else [],
                "can_pull": can_ingest and source.channel in (Channel.HTTP_API, Channel.SQL),
                "can_change": request.user.has_perm("datacenter.change_source"),
                "batches": batches.order_by("-id")[:20]}
     return render(request, "datacenter/source_detail.html", context)
+
+
+@permission_required("datacenter.ingest_source")
+@require_http_methods(["POST"])
+def source_scan_inbox(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the files waiting in the source's drop folder now instead of at the next scheduled scan."""
+    source = access.get_source_for(request.user, pk, "view")  # the delivery itself re-checks ingest and scope
+    result = inbox.scan_inboxes(actor=request.user, only=source.code)
+    for _code, name, reason in result.rejected:
+        messages.error(request, _("%(name)s was not taken: %(reason)s") % {"name": name, "reason": reason})
+    if result.taken:
+        messages.success(request, _("%(count)d dropped file(s) taken.") % {"count": len(result.taken)})
+    elif not result.rejected:
+        messages.info(request, _("No settled file is waiting in the drop folder."))
+    return redirect("datacenter:source_detail", pk=source.pk)
 
 
 def _submit_upload(source: Source, user: Any, upload: Any, force: bool) -> Batch:

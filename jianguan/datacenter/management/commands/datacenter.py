@@ -6,6 +6,8 @@
     batch exchange of a file for a registered source, as the system account;
 ``pull [--dry-run]``
     run the scheduled pulls that are due (paged HTTP APIs and SQL databases);
+``scan-inbox [--source CODE] [--dry-run]``
+    deliver the settled files waiting in the sources' drop folders (see :mod:`jianguan.datacenter.inbox`);
 ``train_model [--records N] [--seed S]``
     retrain the shipped default linkage model on generated data.
 """
@@ -23,7 +25,7 @@ from jianguan.core import audit
 
 
 class Command(BaseCommand):
-    help = "Data centre tools: resolve, ingest, pull, train_model."
+    help = "Data centre tools: resolve, ingest, pull, scan-inbox, train_model."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -41,13 +43,16 @@ class Command(BaseCommand):
         pull = sub.add_parser("pull", help="run the scheduled pulls that are due")
         pull.add_argument("--dry-run", action="store_true")
         pull.add_argument("--source", help="pull this source now, whatever its schedule")
+        scan = sub.add_parser("scan-inbox", help="deliver the files dropped into the sources' inbox folders")
+        scan.add_argument("--source", help="only this source's inbox")
+        scan.add_argument("--dry-run", action="store_true")
         train = sub.add_parser("train_model", help="retrain the shipped default linkage model")
         train.add_argument("--records", type=int, default=200_000)
         train.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        getattr(self, f"handle_{action}")(options)
+        getattr(self, f"handle_{action.replace('-', '_')}")(options)
 
     def handle_resolve(self, options: dict[str, Any]) -> None:
         from jianguan.datacenter import conf
@@ -101,6 +106,22 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if not results:
             self.stdout.write("no pull is due")
+
+    def handle_scan_inbox(self, options: dict[str, Any]) -> None:
+        from jianguan.datacenter import inbox, services
+
+        with audit.audit_context(actor_name="system:datacenter"):
+            result = inbox.scan_inboxes(actor=services.SystemActor(), only=options.get("source"),
+                                        dry_run=options["dry_run"])
+        verb = "would take" if options["dry_run"] else "took"
+        for code, name, batch_id in result.taken:
+            self.stdout.write(f"{verb} {code}/{name}" + (f" as batch #{batch_id}" if batch_id else ""))
+        for code, name, reason in result.rejected:
+            self.stdout.write(f"rejected {code}/{name}: {reason}")
+        for code, name in result.waiting:
+            self.stdout.write(f"waiting for {code}/{name} to settle")
+        if not (result.taken or result.rejected or result.waiting):
+            self.stdout.write(f"no file waiting under {inbox.inbox_root()}")
 
     def handle_train_model(self, options: dict[str, Any]) -> None:
         from jianguan.datacenter.linkage.training import DEFAULT_MODEL_PATH, train_default_model

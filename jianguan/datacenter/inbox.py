@@ -1,0 +1,128 @@
+"""Batch exchange by drop folder (批量交换): a source's exchange system drops files into the source's inbox.
+
+Every file-channel source has a folder ``<inbox root>/<source code>/`` (``JIANGUAN_DATACENTER_INBOX``, default
+``<data-centre store>/inbox``). The scan, run from the beat schedule every minute and by
+``jianguan datacenter scan-inbox``, takes each file that has settled (unchanged for ``SETTLE_SECONDS``; names
+starting with a dot or ending in ``.part``/``.tmp`` are still being written and are left alone), delivers it like
+an upload (``services.submit_file``: kept unchanged in the batch store, the same content never processed twice) and
+moves it out of the way:
+
+- ``.done/<YYYY-MM-DD>/<batch id>-<name>`` once it is registered as a batch (the batch then runs as a job);
+- ``.rejected/<YYYY-MM-DD>/<name>`` with ``<name>.reason.txt`` (in Chinese) when it cannot be taken at all, e.g.
+  an unsupported format or a disabled source.
+
+A crash between registering and moving only means the file is seen again at the next scan, where its content hash
+makes the new batch "skipped": nothing is loaded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from jianguan.core.errors import DomainError
+from jianguan.datacenter import conf
+from jianguan.datacenter.choices import Channel, FileFormat
+from jianguan.datacenter.models import Source
+
+logger = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 10
+IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart")
+
+
+def inbox_root() -> Path:
+    configured = os.environ.get("JIANGUAN_DATACENTER_INBOX")
+    return Path(configured) if configured else conf.store_dir() / "inbox"
+
+
+def inbox_of(source: Source) -> Path:
+    """The folder the source's files are dropped into (created when first asked for)."""
+    path = inbox_root() / source.code
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class ScanResult:
+    """What one scan did: batches registered (source code, file, batch id), files rejected, files still settling."""
+
+    taken: list[tuple[str, str, int]] = field(default_factory=list)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    waiting: list[tuple[str, str]] = field(default_factory=list)
+
+
+def waiting_files(source: Source, *, now: float | None = None) -> list[tuple[Path, bool]]:
+    """The files in the source's inbox, oldest first, each with whether it has settled."""
+    folder = inbox_root() / source.code
+    if not folder.is_dir():
+        return []
+    now = now if now is not None else time.time()
+    found = []
+    for path in folder.iterdir():
+        if not path.is_file() or path.name.startswith(".") or path.name.lower().endswith(IN_PROGRESS_SUFFIXES):
+            continue
+        stat = path.stat()
+        found.append((stat.st_mtime, path, now - stat.st_mtime >= SETTLE_SECONDS))
+    return [(path, settled) for _mtime, path, settled in sorted(found)]
+
+
+def _format_of(path: Path, source: Source) -> str:
+    """The file's format by its extension; a file without one is taken in the source's configured format."""
+    suffix = path.suffix.lower().lstrip(".")
+    if not suffix:
+        return source.file_format or "csv"
+    if suffix in FileFormat.values:
+        return suffix
+    raise DomainError("batch.format", "不支持的文件格式（CSV、XLSX、JSON Lines、Parquet）。")
+
+
+def _move(path: Path, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    counter = 1
+    while target.exists():
+        target = folder / f"{Path(name).stem}-{counter}{Path(name).suffix}"
+        counter += 1
+    shutil.move(str(path), target)
+    return target
+
+
+def scan_inboxes(*, actor: Any, only: str | None = None, dry_run: bool = False,
+                 now: float | None = None) -> ScanResult:
+    """Deliver every settled file waiting in the inboxes of the enabled file-channel sources."""
+    from jianguan.datacenter import services
+
+    result = ScanResult()
+    sources = Source.objects.filter(channel=Channel.FILE, enabled=True).order_by("code")
+    if only:
+        sources = sources.filter(code=only)
+    day = timezone.localdate().isoformat()
+    for source in sources:
+        folder = inbox_root() / source.code
+        for path, settled in waiting_files(source, now=now):
+            if not settled:
+                result.waiting.append((source.code, path.name))
+                continue
+            if dry_run:
+                result.taken.append((source.code, path.name, 0))
+                continue
+            try:  # an unknown extension is refused like any other delivery the data centre cannot take
+                batch = services.submit_file(source, actor=actor, path=path, file_name=path.name,
+                                             file_format=_format_of(path, source))
+            except DomainError as exc:
+                target = _move(path, folder / ".rejected" / day, path.name)
+                target.with_name(target.name + ".reason.txt").write_text(exc.message + "\n", encoding="utf-8")
+                result.rejected.append((source.code, path.name, exc.message))
+                logger.warning("inbox file %s of source %s rejected: %s", path.name, source.code, exc.message)
+                continue
+            _move(path, folder / ".done" / day, f"{batch.pk}-{path.name}")
+            result.taken.append((source.code, path.name, batch.pk))
+    return result
