@@ -110,15 +110,17 @@ class Complaint(TimeStampedModel):
     kept apart, encrypted, in :class:`Reporter`.
     """
 
-    ticket_no = models.CharField(_("ticket number"), max_length=24, unique=True)
-    filing_no = models.CharField(_("filing number"), max_length=24, db_index=True,
+    # Unique by constraint and indexed in Meta (not ``unique=``/``db_index=``), so PostgreSQL gets one index per
+    # column instead of an extra pattern-matching twin that no query uses: every ticket insert maintains them all.
+    ticket_no = models.CharField(_("ticket number"), max_length=24)
+    filing_no = models.CharField(_("filing number"), max_length=24,
                                  help_text=_("The submission's number; both halves of a split filing share it."))
-    idempotency_key = models.CharField(_("idempotency key"), max_length=160, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=160, null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
     split_from = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                   verbose_name=_("split from"))
+                                   verbose_name=_("split from"), db_index=False)
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="merged_tickets", verbose_name=_("merged into"))
+                                    related_name="merged_tickets", verbose_name=_("merged into"), db_index=False)
 
     kind = models.CharField(_("type"), max_length=16, choices=ComplaintKind.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -136,22 +138,23 @@ class Complaint(TimeStampedModel):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  verbose_name=_("category"))
     suggested_category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True,
-                                           related_name="+", verbose_name=_("suggested category"))
+                                           related_name="+", verbose_name=_("suggested category"), db_index=False)
     suggested_kind = models.ForeignKey("core.DepartmentKind", on_delete=models.SET_NULL, null=True, blank=True,
-                                       related_name="+", verbose_name=_("suggested department kind"))
+                                       related_name="+", verbose_name=_("suggested department kind"),
+                                       db_index=False)
     suggestion_confidence = models.FloatField(_("suggestion confidence"), null=True, blank=True)
     suggestion_model = models.PositiveIntegerField(_("classifier version"), null=True, blank=True)
     assisted_at = models.DateTimeField(_("aids prepared at"), null=True, blank=True,
                                        help_text=_("When a worker prepared the suggestion, candidate and duplicates"))
 
     subject = models.ForeignKey("core.Subject", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                verbose_name=_("entity concerned"))
+                                verbose_name=_("entity concerned"), db_index=False)  # (subject, submitted_at) below
     subject_candidate = models.ForeignKey("core.Subject", on_delete=models.SET_NULL, null=True, blank=True,
-                                          related_name="+", verbose_name=_("candidate entity"))
+                                          related_name="+", verbose_name=_("candidate entity"), db_index=False)
     subject_match = models.CharField(_("entity link"), max_length=10, choices=SubjectMatch.choices,
                                      default=SubjectMatch.NONE)
     subject_name = models.CharField(_("entity name as reported"), max_length=200, blank=True)
-    subject_uscc = models.CharField(_("credit code as reported"), max_length=18, blank=True, db_index=True)
+    subject_uscc = models.CharField(_("credit code as reported"), max_length=18, blank=True)
     subject_address = models.CharField(_("entity address as reported"), max_length=300, blank=True)
 
     handling_region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+",
@@ -181,7 +184,7 @@ class Complaint(TimeStampedModel):
 
     # The handling clock (frozen at the moment it starts: the parameter and its version are stored with it).
     clock_started_at = models.DateTimeField(_("clock started at"), null=True, blank=True)
-    due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)  # indexed with the status (sweeps)
     due_days = models.PositiveSmallIntegerField(_("time limit (working days)"), null=True, blank=True)
     due_param = models.CharField(_("time-limit setting"), max_length=80, blank=True)
     due_param_version = models.PositiveIntegerField(_("setting version"), null=True, blank=True)
@@ -216,6 +219,19 @@ class Complaint(TimeStampedModel):
             models.Index(fields=["handling_region", "status"], name="complaints_region_status"),
             models.Index(fields=["subject", "submitted_at"], name="complaints_subject_time"),
             models.Index(fields=["id"], condition=models.Q(assisted_at__isnull=True), name="complaints_unassisted"),
+            models.Index(fields=["filing_no"], name="complaints_filing_no"),
+            models.Index(fields=["subject_uscc"], name="complaints_subject_uscc"),
+            # Sparse references: only the rows that have one are indexed.
+            models.Index(fields=["merged_into"], condition=models.Q(merged_into__isnull=False),
+                         name="complaints_merged_into"),
+            models.Index(fields=["split_from"], condition=models.Q(split_from__isnull=False),
+                         name="complaints_split_from"),
+            models.Index(fields=["subject_candidate"], condition=models.Q(subject_candidate__isnull=False),
+                         name="complaints_subject_candidate"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_no"], name="complaints_complaint_unique_ticket_no"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="complaints_complaint_unique_idempotency_key"),
         ]
 
     def __str__(self) -> str:

@@ -386,9 +386,9 @@ class AuditEntry(models.Model):
     actor_name = models.CharField(_("actor"), max_length=150)
     actor_region = models.CharField(_("actor region"), max_length=6, blank=True)
     ip = models.CharField(_("from"), max_length=45, blank=True)
-    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)  # eight values: no index
     event = models.CharField(_("event"), max_length=80, blank=True, db_index=True)
-    object_type = models.CharField(_("object type"), max_length=60, blank=True, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)  # indexed in Meta (equality only)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
@@ -414,6 +414,7 @@ class AuditEntry(models.Model):
         default_permissions = ("view",)
         indexes = [
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="core_auditentry_pending"),
+            models.Index(fields=["object_type", "object_id"], name="core_auditentry_object"),
         ]
 
     def __str__(self) -> str:
