@@ -105,6 +105,8 @@ class SupervisionKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder before the deadline")
     OVERDUE = "overdue", _("Automatic supervision (overdue)")
     MANUAL = "manual", _("Supervision by a supervisor")
+    DECISION = "decision", _("Automatic supervision (acceptance decision overdue)")
+    NOTICE = "notice", _("Automatic supervision (real-name reporter not told)")
 
 
 class SupervisionStatus(models.TextChoices):
@@ -161,3 +163,4 @@ class Step(models.TextChoices):
     CLASSIFIED = "classified", _("Category corrected")
     SUBJECT_LINKED = "subject_linked", _("Entity linked")
     PUBLIC_UPDATE = "public_update", _("Update from the public")
+    REPORTER_TOLD = "reporter_told", _("Reporter told of the decision")

@@ -165,6 +165,11 @@ class DecideForm(NoteForm):
     case_opened = forms.NullBooleanField(label=_("Case opened (reports)"), required=False)
 
 
+class TellReporterForm(NoteForm):
+    method = forms.CharField(label=_("How the reporter was told"), max_length=50,
+                             help_text=_("e.g. phone call, letter, SMS"))
+
+
 class ProgressForm(forms.Form):
     note = forms.CharField(label=_("Investigation note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -25,7 +25,8 @@ def sweep(params: dict[str, Any], reporter: JobReporter) -> dict[str, Any]:
     from jianguan.complaints import services
 
     result = services.sweep_deadlines(dry_run=bool(params.get("dry_run")))
-    return {"reminded": len(result.reminded), "supervised": len(result.supervised)}
+    return {"reminded": len(result.reminded), "supervised": len(result.supervised),
+            "decision_supervised": len(result.decision_supervised), "notice_supervised": len(result.notice_supervised)}
 
 
 def register() -> None:

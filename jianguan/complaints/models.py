@@ -195,6 +195,10 @@ class Complaint(TimeStampedModel):
     decision_due_at = models.DateTimeField(_("acceptance decision due at"), null=True, blank=True)
     decision_due_param_version = models.PositiveIntegerField(null=True, blank=True)
     notify_due_at = models.DateTimeField(_("reporter to be told by"), null=True, blank=True)
+    reporter_told_at = models.DateTimeField(_("reporter told at"), null=True, blank=True)
+    decision_supervised_at = models.DateTimeField(_("automatic supervision of the decision at"), null=True,
+                                                  blank=True)
+    notice_supervised_at = models.DateTimeField(_("automatic supervision of the notice at"), null=True, blank=True)
 
     scope_region_field: ClassVar[str | None] = "handling_region"
     scope_org_field: ClassVar[str | None] = "handling_org"

@@ -12,6 +12,7 @@ from jianguan.complaints.choices import (
     CLOCK_STATUSES,
     DONE_STATUSES,
     OPEN_STATUSES,
+    ComplaintKind,
     ComplaintStatus,
 )
 from jianguan.core.scope import ScopedQuerySet, user_sees_all_departments
@@ -54,6 +55,16 @@ class ComplaintQuerySet(ScopedQuerySet["Complaint"]):
     def due_for_reminder(self, now: dt.datetime) -> ComplaintQuerySet:
         """Past the reminder point (e.g. 80 % of the limit), not overdue yet, not reminded in this cycle."""
         return self.running_clock().filter(remind_at__lte=now, due_at__gte=now, reminded_at__isnull=True)
+
+    def decision_overdue(self, now: dt.datetime) -> ComplaintQuerySet:
+        """Complaints whose acceptance decision (7 working days) is late and not yet chased."""
+        return self.open().filter(kind=ComplaintKind.COMPLAINT, decision_due_at__lt=now, decided_at__isnull=True,
+                                  decision_supervised_at__isnull=True)
+
+    def notice_overdue(self, now: dt.datetime) -> ComplaintQuerySet:
+        """Reports whose real-name reporter has not been told of the decision in time and not yet chased."""
+        return self.exclude(status__in=(ComplaintStatus.MERGED, ComplaintStatus.INVALID)).filter(
+            notify_due_at__lt=now, reporter_told_at__isnull=True, notice_supervised_at__isnull=True)
 
     def awaiting_dispatch(self) -> ComplaintQuerySet:
         return self.filter(status__in=(ComplaintStatus.RECEIVED, ComplaintStatus.REGISTERED))

@@ -941,6 +941,31 @@ def decide_complaint(
 
 
 @transaction.atomic
+def tell_reporter(complaint: Complaint, *, actor: Any, method: str, note: str = "") -> Complaint:
+    """告知举报人: the lead unit records that the real-name reporter was told whether a case was opened (立案),
+    how (phone, letter, SMS…) — due within 5 working days of the decision (总局令第20号)."""
+    _require_lead_unit(actor, complaint)
+    workflow.next_status("tell_reporter", complaint.status, _facts(complaint))
+    if complaint.notify_due_at is None:
+        raise DomainError("complaint.no_notice_due", "本工单无需告知举报人（非实名举报或尚未作出立案决定）。")
+    if complaint.reporter_told_at is not None:
+        raise ConflictError("complaint.reporter_told", "已登记告知举报人，无需重复登记。")
+    method = method.strip()
+    if not method:
+        raise DomainError("complaint.notice_method", "请填写告知方式。", fields={"method": ["请填写告知方式。"]})
+    now = timezone.now()
+    if Complaint.objects.filter(pk=complaint.pk, reporter_told_at__isnull=True).update(reporter_told_at=now) != 1:
+        raise ConflictError("complaint.reporter_told", "已登记告知举报人，无需重复登记。")
+    complaint.reporter_told_at = now
+    on_time = now <= complaint.notify_due_at
+    _timeline(complaint, Step.REPORTER_TOLD, actor=actor, public=True,
+              note="已告知举报人是否立案。" + (f"（{note.strip()}）" if note.strip() else ""),
+              details={"method": method[:50], "on_time": on_time})
+    _audit("complaints.complaint.reporter_told", complaint, method=method[:50], on_time=on_time)
+    return complaint
+
+
+@transaction.atomic
 def record_progress(complaint: Complaint, *, actor: Any, note: str) -> Complaint:
     """办理过程: an investigation note (a co-unit may add one too)."""
     _require(actor, PERM_HANDLE)
@@ -1162,45 +1187,82 @@ def decide_extension(extension: DeadlineExtension, *, actor: Any, approve: bool,
 class SweepResult:
     reminded: list[str] = field(default_factory=list)
     supervised: list[str] = field(default_factory=list)
+    decision_supervised: list[str] = field(default_factory=list)
+    notice_supervised: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"催办提醒 {len(self.reminded)} 件，超期自动督办 {len(self.supervised)} 件"
+        return (f"催办提醒 {len(self.reminded)} 件，超期自动督办 {len(self.supervised)} 件，"
+                f"受理决定超期督办 {len(self.decision_supervised)} 件，"
+                f"告知举报人超期督办 {len(self.notice_supervised)} 件")
+
+
+#: automatic supervision kind → the ticket's once-per-cycle flag
+_SWEEP_FLAGS: dict[str, str] = {
+    SupervisionKind.REMINDER: "reminded_at",
+    SupervisionKind.OVERDUE: "overdue_supervised_at",
+    SupervisionKind.DECISION: "decision_supervised_at",
+    SupervisionKind.NOTICE: "notice_supervised_at",
+}
+
+
+_SWEEP_AUDIT_CODES: dict[str, str] = {
+    SupervisionKind.REMINDER: "reminded",
+    SupervisionKind.OVERDUE: "auto_supervised",
+    SupervisionKind.DECISION: "decision_supervised",
+    SupervisionKind.NOTICE: "notice_supervised",
+}
 
 
 def sweep_deadlines(*, now: dt.datetime | None = None, dry_run: bool = False, limit: int = 2000) -> SweepResult:
-    """The scheduled sweep: a reminder (催办) for tickets past the reminder point, and an automatic 督办 for overdue
-    ones — each at most once per handling cycle (compare-and-swap on the ticket, unique per cycle)."""
+    """The scheduled sweep: a reminder (催办) for tickets past the reminder point, an automatic 督办 for overdue ones,
+    for complaints whose acceptance decision is late (7 working days) and for reports whose real-name reporter was
+    not told of the decision in time (5 working days) — each at most once per handling cycle (compare-and-swap on
+    the ticket, unique per cycle)."""
     now = now or timezone.now()
+    found = {
+        SupervisionKind.REMINDER: Complaint.objects.due_for_reminder(now).order_by("due_at"),
+        SupervisionKind.OVERDUE: Complaint.objects.overdue(now).filter(overdue_supervised_at__isnull=True)
+        .order_by("due_at"),
+        SupervisionKind.DECISION: Complaint.objects.decision_overdue(now).order_by("decision_due_at"),
+        SupervisionKind.NOTICE: Complaint.objects.notice_overdue(now).order_by("notify_due_at"),
+    }
+    due = {kind: list(qs.values_list("pk", "ticket_no")[:limit]) for kind, qs in found.items()}
     result = SweepResult()
-    reminders = Complaint.objects.due_for_reminder(now).order_by("due_at").values_list("pk", "ticket_no")[:limit]
-    overdue = (Complaint.objects.overdue(now).filter(overdue_supervised_at__isnull=True).order_by("due_at")
-               .values_list("pk", "ticket_no")[:limit])
-    if dry_run:
-        return SweepResult([t for _p, t in reminders], [t for _p, t in overdue])
+    lists = {SupervisionKind.REMINDER: result.reminded, SupervisionKind.OVERDUE: result.supervised,
+             SupervisionKind.DECISION: result.decision_supervised, SupervisionKind.NOTICE: result.notice_supervised}
     with audit.audit_context(actor_name="system:complaints-sweep"):
-        for pk, ticket_no in list(reminders):
-            if _auto_supervise(pk, SupervisionKind.REMINDER, now):
-                result.reminded.append(ticket_no)
-        for pk, ticket_no in list(overdue):
-            if _auto_supervise(pk, SupervisionKind.OVERDUE, now):
-                result.supervised.append(ticket_no)
+        for kind, tickets in due.items():
+            for pk, ticket_no in tickets:
+                if dry_run or _auto_supervise(pk, kind, now):
+                    lists[kind].append(ticket_no)
     return result
+
+
+def _sweep_text(complaint: Complaint, kind: str) -> str:
+    def day(value: dt.datetime | None) -> str:
+        return f"{timezone.localtime(value):%Y-%m-%d}" if value else ""
+
+    if kind == SupervisionKind.REMINDER:
+        return f"办理期限 {day(complaint.due_at)} 即将届满，请抓紧办理。"
+    if kind == SupervisionKind.OVERDUE:
+        return f"工单已超过办理期限（{day(complaint.due_at)}），自动督办，请说明情况并尽快办结。"
+    if kind == SupervisionKind.DECISION:
+        return (f"投诉应于 {day(complaint.decision_due_at)} 前作出是否受理的决定，现已超期，自动督办，"
+                "请尽快作出受理决定。")
+    return (f"应于 {day(complaint.notify_due_at)} 前告知实名举报人是否立案，现已超期，自动督办，"
+            "请尽快告知并在系统中登记。")
 
 
 @transaction.atomic
 def _auto_supervise(pk: int, kind: str, now: dt.datetime) -> bool:
-    flag = "reminded_at" if kind == SupervisionKind.REMINDER else "overdue_supervised_at"
+    flag = _SWEEP_FLAGS[kind]
     changed = Complaint.objects.filter(pk=pk, **{f"{flag}__isnull": True}).update(**{flag: now})
     if changed != 1:
         return False  # another sweep got there first
     complaint = Complaint.objects.get(pk=pk)
-    if kind == SupervisionKind.REMINDER:
-        text = f"办理期限 {timezone.localtime(complaint.due_at):%Y-%m-%d} 即将届满，请抓紧办理。"
-        reply_due = None
-    else:
-        due = timezone.localtime(complaint.due_at)
-        text = f"工单已超过办理期限（{due:%Y-%m-%d}），自动督办，请说明情况并尽快办结。"
-        reply_due = calendar.deadline(now, int(get_param(params.SUPERVISION_REPLY, at=now)))
+    text = _sweep_text(complaint, kind)
+    reply_due = (None if kind == SupervisionKind.REMINDER
+                 else calendar.deadline(now, int(get_param(params.SUPERVISION_REPLY, at=now))))
     try:
         with transaction.atomic():
             Supervision.objects.create(complaint=complaint, kind=kind, cycle=complaint.reopen_count,
@@ -1209,10 +1271,10 @@ def _auto_supervise(pk: int, kind: str, now: dt.datetime) -> bool:
         return False
     step = Step.REMINDED if kind == SupervisionKind.REMINDER else Step.SUPERVISED
     _timeline(complaint, step, system="系统", note=text, details={"kind": kind, "cycle": complaint.reopen_count})
-    if kind == SupervisionKind.OVERDUE:
+    if kind != SupervisionKind.REMINDER:
         publish(events.SUPERVISED, _payload(complaint, supervision_kind=kind))
-    _audit(f"complaints.complaint.{'reminded' if kind == SupervisionKind.REMINDER else 'auto_supervised'}",
-           complaint, due_at=complaint.due_at)
+    _audit(f"complaints.complaint.{_SWEEP_AUDIT_CODES[kind]}", complaint, due_at=complaint.due_at,
+           decision_due_at=complaint.decision_due_at, notify_due_at=complaint.notify_due_at)
     return True
 
 

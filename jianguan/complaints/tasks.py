@@ -17,7 +17,8 @@ def sweep_deadlines() -> dict[str, Any]:
     from jianguan.complaints import services
 
     result = services.sweep_deadlines()
-    return {"reminded": len(result.reminded), "supervised": len(result.supervised)}
+    return {"reminded": len(result.reminded), "supervised": len(result.supervised),
+            "decision_supervised": len(result.decision_supervised), "notice_supervised": len(result.notice_supervised)}
 
 
 @shared_task(name="jianguan.complaints.tasks.assist_new_complaints")

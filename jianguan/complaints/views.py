@@ -230,6 +230,9 @@ UI_ACTIONS: dict[str, UiAction] = {
                        lambda c, u, d: services.decide_complaint(c, actor=u, accepted=d["accepted"],
                                                                  ground=d["ground"], note=d["note"],
                                                                  case_opened=d["case_opened"])),
+    "tell_reporter": UiAction(gettext_lazy("Record that the reporter was told"), f.TellReporterForm, "handle",
+                              "tell_reporter",
+                              lambda c, u, d: services.tell_reporter(c, actor=u, method=d["method"], note=d["note"])),
     "progress": UiAction(gettext_lazy("Investigation note"), f.ProgressForm, "handle", "progress",
                          lambda c, u, d: services.record_progress(c, actor=u, note=d["note"])),
     "reply": UiAction(gettext_lazy("Reply"), f.ReplyForm, "handle", "reply",
@@ -290,6 +293,8 @@ def _available(complaint: Complaint, user: Any) -> list[str]:
         if name == "answer_directly" and complaint.kind in (ComplaintKind.COMPLAINT, ComplaintKind.REPORT):
             continue
         if name == "link_subject" and complaint.subject_id:
+            continue
+        if name == "tell_reporter" and (complaint.notify_due_at is None or complaint.reporter_told_at is not None):
             continue
         out.append(name)
     return out

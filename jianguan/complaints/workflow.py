@@ -39,6 +39,7 @@ ACTIONS: dict[str, Action] = {
     "return": Action(frozenset({S.DISPATCHED}), S.REGISTERED),
     "sign": Action(frozenset({S.DISPATCHED}), S.HANDLING),
     "decide": Action(frozenset({S.HANDLING}), None),
+    "tell_reporter": Action(frozenset({S.HANDLING, S.REPLIED, S.CLOSED, S.EVALUATED}), None),
     "progress": Action(frozenset({S.DISPATCHED, S.HANDLING}), None),
     "reply": Action(frozenset({S.HANDLING}), S.REPLIED),
     # Centre: send a reply back, close (办结), follow-up call with rating (回访/评价).

@@ -245,6 +245,10 @@ class DecideSerializer(NoteSerializer):
     case_opened = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
+class TellReporterSerializer(NoteSerializer):
+    method = serializers.CharField(max_length=50, help_text="How the reporter was told: phone, letter, SMS…")
+
+
 class ReplySerializer(serializers.Serializer):
     reply = serializers.CharField(max_length=5000)
     result = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")

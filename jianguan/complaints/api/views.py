@@ -256,6 +256,16 @@ class ComplaintViewSet(ScopedReadOnlyViewSet):
                                   note=data["note"], case_opened=data["case_opened"])
         return self._detail(complaint)
 
+    @extend_schema(request=s.TellReporterSerializer, responses=s.ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"], permission_action="handle", required_scope="change",
+            url_path="tell-reporter")
+    def tell_reporter(self, request: Request, pk: str | None = None) -> Response:
+        """告知举报人: record that the real-name reporter was told whether a case was opened (5 working days)."""
+        complaint = self.get_object()
+        data = self._valid(s.TellReporterSerializer, request)
+        services.tell_reporter(complaint, actor=request.user, method=data["method"], note=data["note"])
+        return self._detail(complaint)
+
     @extend_schema(request=s.NoteSerializer, responses=s.ComplaintDetailSerializer)
     @action(detail=True, methods=["post"], permission_action="handle", required_scope="change")
     def progress(self, request: Request, pk: str | None = None) -> Response:

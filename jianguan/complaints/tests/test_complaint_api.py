@@ -103,3 +103,20 @@ def test_stats_cover_the_callers_scope(api_client, tickets, gulou_handler, provi
     everything = api_client.get(reverse("api:complaints-complaint-stats")).json()
     assert mine["totals"]["total"] == 1 and everything["totals"]["total"] == 4
     assert {c["code"] for c in everything["by_city"]} == {"320100", "320500"}
+
+
+def test_telling_the_reporter_passes_the_scope_matrix(api_client, suzhou_handler) -> None:
+    from jianguan.complaints import services
+    from jianguan.complaints.tests.factories import _handler
+
+    report = make_ticket(ComplaintStatus.HANDLING, region="320106", kind="report", category="0301")
+    handler = _handler(report.handling_org)
+    services.decide_complaint(report, actor=handler, accepted=True, case_opened=True)
+    viewer = make_user("gl_viewer2", "320106", report.handling_org.kind_id, ["leader"])
+    assert_scope_matrix(api_client, method="post", url=url("tell-reporter", report),
+                        data={"method": "电话", "note": "已告知立案"}, outsider=suzhou_handler,
+                        without_permission=viewer, with_permission=handler)
+    report.refresh_from_db()
+    assert report.reporter_told_at is not None
+    again = call(api_client, handler, "post", url("tell-reporter", report), {"method": "电话"})
+    assert_error(again, 409, "complaint.reporter_told")

@@ -115,3 +115,23 @@ def test_an_operator_registers_a_call(client, nanjing_dispatcher):
     assert response.status_code == 302
     ticket = Complaint.objects.get()
     assert ticket.channel == "hotline" and ticket.anonymous and ticket.region_id == "320106"
+
+
+def test_a_handler_records_through_the_page_that_the_reporter_was_told(client):
+    from jianguan.complaints import services
+    from jianguan.complaints.tests.factories import _handler
+
+    report = make_ticket(ComplaintStatus.HANDLING, region="320106", kind="report", category="0301")
+    handler = _handler(report.handling_org)
+    login_verified(client, handler)
+    detail = reverse("complaints:complaint_detail", args=[report.pk])
+    assert "action-tell_reporter" not in client.get(detail).content.decode()  # nothing to tell before a decision
+    services.decide_complaint(report, actor=handler, accepted=True, case_opened=True)
+    page = client.get(detail).content.decode()
+    assert "action-tell_reporter" in page and "登记告知举报人" in page
+    act = reverse("complaints:complaint_act", args=[report.pk, "tell_reporter"])
+    assert client.post(act, {"tell_reporter-method": ""}).status_code == 400
+    assert client.post(act, {"tell_reporter-method": "电话"}).status_code == 302
+    report.refresh_from_db()
+    assert report.reporter_told_at is not None
+    assert "action-tell_reporter" not in client.get(detail).content.decode()

@@ -109,8 +109,8 @@ def test_the_overdue_sweep_creates_supervision_once(nanjing_dispatcher) -> None:
         assert services.sweep_deadlines().supervised == []
         assert Complaint.objects.overdue(due + dt.timedelta(hours=1)).filter(pk=ticket.pk).exists()
     kinds = list(Supervision.objects.filter(complaint=ticket).values_list("kind", flat=True))
-    assert sorted(kinds) == ["overdue", "reminder"]
-    assert ticket.events.filter(step="supervised").count() == 1
+    assert sorted(kinds) == ["decision", "overdue", "reminder"]  # never decided either: chased once for that too
+    assert ticket.events.filter(step="supervised").count() == 2
 
 
 def test_the_sweep_command_has_a_dry_run(capsys) -> None:
@@ -129,7 +129,8 @@ def test_the_celery_task_runs_the_sweep() -> None:
     with time_machine.travel(at(2025, 3, 3, 9, 0), tick=False):
         ticket = make_ticket(ComplaintStatus.DISPATCHED)
     with time_machine.travel(ticket.due_at + dt.timedelta(days=1), tick=False):
-        assert sweep_deadlines.delay().get() == {"reminded": 0, "supervised": 1}
+        assert sweep_deadlines.delay().get() == {"reminded": 0, "supervised": 1, "decision_supervised": 1,
+                                                 "notice_supervised": 0}
 
 
 def test_a_reopened_ticket_gets_a_new_clock_and_can_be_swept_again(nanjing_dispatcher) -> None:
@@ -166,3 +167,68 @@ def test_an_extension_needs_approval_and_moves_the_due_date(nanjing_supervisor) 
     assert ticket.due_at.astimezone(BJ).date() == work_calendar().add_working_days(before.astimezone(BJ).date(), 15)
     with pytest.raises(DomainError):
         services.request_extension(ticket, actor=handler, days=1, reason="再延")
+
+
+def test_a_late_acceptance_decision_is_supervised_once(nanjing_dispatcher) -> None:
+    with time_machine.travel(at(2025, 3, 3, 9, 0), tick=False):
+        ticket = make_ticket(ComplaintStatus.HANDLING)
+    late = ticket.decision_due_at + dt.timedelta(hours=1)
+    with time_machine.travel(ticket.decision_due_at - dt.timedelta(hours=1), tick=False):
+        assert services.sweep_deadlines().decision_supervised == []
+    with time_machine.travel(late, tick=False):
+        assert services.sweep_deadlines().decision_supervised == [ticket.ticket_no]
+        assert services.sweep_deadlines().decision_supervised == []
+    supervision = Supervision.objects.get(complaint=ticket, kind="decision")
+    assert "受理决定" in supervision.instructions and supervision.reply_due_at is not None
+    ticket.refresh_from_db()
+    assert ticket.decision_supervised_at == late
+
+
+def test_a_decided_complaint_is_not_chased_for_its_decision(nanjing_dispatcher) -> None:
+    with time_machine.travel(at(2025, 3, 3, 9, 0), tick=False):
+        ticket = make_ticket(ComplaintStatus.REPLIED)
+    with time_machine.travel(ticket.decision_due_at + dt.timedelta(days=1), tick=False):
+        assert services.sweep_deadlines().decision_supervised == []
+
+
+def _decided_report(case_opened: bool = True) -> tuple[Complaint, object]:
+    from jianguan.complaints.tests.factories import _handler
+
+    ticket = make_ticket(ComplaintStatus.HANDLING, kind="report", category="0301")
+    handler = _handler(ticket.handling_org)
+    services.decide_complaint(ticket, actor=handler, accepted=True, case_opened=case_opened)
+    ticket.refresh_from_db()
+    return ticket, handler
+
+
+def test_a_real_name_reporter_not_told_in_5_working_days_is_chased_until_told() -> None:
+    with time_machine.travel(at(2025, 3, 3, 9, 0), tick=False):
+        ticket, handler = _decided_report()
+    assert ticket.notify_due_at.astimezone(BJ).date() == dt.date(2025, 3, 10)
+    with time_machine.travel(ticket.notify_due_at + dt.timedelta(hours=1), tick=False):
+        assert services.sweep_deadlines().notice_supervised == [ticket.ticket_no]
+        assert services.sweep_deadlines().notice_supervised == []
+        services.tell_reporter(ticket, actor=handler, method="电话", note="已电话告知已立案")
+    ticket.refresh_from_db()
+    assert ticket.reporter_told_at is not None
+    step = ticket.events.get(step="reporter_told")
+    assert step.public and step.details == {"method": "电话", "on_time": False}
+    with pytest.raises(DomainError):
+        services.tell_reporter(ticket, actor=handler, method="电话")
+
+
+def test_telling_the_reporter_in_time_stops_the_chase() -> None:
+    with time_machine.travel(at(2025, 3, 3, 9, 0), tick=False):
+        ticket, handler = _decided_report(case_opened=False)
+        services.tell_reporter(ticket, actor=handler, method="书面告知")
+    with time_machine.travel(ticket.notify_due_at + dt.timedelta(days=1), tick=False):
+        assert services.sweep_deadlines().notice_supervised == []
+
+
+def test_there_is_nothing_to_tell_without_a_notice_deadline() -> None:
+    from jianguan.complaints.tests.factories import _handler
+
+    ticket = make_ticket(ComplaintStatus.HANDLING)
+    with pytest.raises(DomainError) as excinfo:
+        services.tell_reporter(ticket, actor=_handler(ticket.handling_org), method="电话")
+    assert excinfo.value.code == "complaint.no_notice_due"

@@ -63,6 +63,10 @@ class Command(BaseCommand):
 
         result = services.sweep_deadlines(dry_run=options["dry_run"])
         prefix = "[dry run] would create: " if options["dry_run"] else ""
-        self.stdout.write(f"{prefix}reminders {len(result.reminded)}, automatic supervisions {len(result.supervised)}")
-        for ticket_no in result.supervised[:50]:
-            self.stdout.write(f"  overdue: {ticket_no}")
+        self.stdout.write(f"{prefix}reminders {len(result.reminded)}, automatic supervisions {len(result.supervised)}, "
+                          f"late acceptance decisions {len(result.decision_supervised)}, "
+                          f"reporters not told {len(result.notice_supervised)}")
+        for label, tickets in (("overdue", result.supervised), ("decision late", result.decision_supervised),
+                               ("reporter not told", result.notice_supervised)):
+            for ticket_no in tickets[:50]:
+                self.stdout.write(f"  {label}: {ticket_no}")
