@@ -232,6 +232,13 @@ class Complaint(TimeStampedModel):
                          name="complaints_split_from"),
             models.Index(fields=["subject_candidate"], condition=models.Q(subject_candidate__isnull=False),
                          name="complaints_subject_candidate"),
+            # What the deadline sweep still has to chase (a ticket leaves the index once decided or told).
+            models.Index(fields=["decision_due_at"], name="complaints_decision_chase",
+                         condition=models.Q(decision_due_at__isnull=False, decided_at__isnull=True,
+                                            decision_supervised_at__isnull=True)),
+            models.Index(fields=["notify_due_at"], name="complaints_notice_chase",
+                         condition=models.Q(notify_due_at__isnull=False, reporter_told_at__isnull=True,
+                                            notice_supervised_at__isnull=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["ticket_no"], name="complaints_complaint_unique_ticket_no"),

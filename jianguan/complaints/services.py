@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 # --- helpers -------------------------------------------------------------------------------------------------------
 
+
+logger = logging.getLogger(__name__)
 
 def _require(actor: Any, perm: str) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_perm(perm):
@@ -555,7 +558,7 @@ def _store(
     for complaint in created:
         publish(events.RECEIVED, _payload(complaint))
     _assist_later(created)
-    for complaint in created:  # last: the audit chain's lock is held only from here to the commit
+    for complaint in created:
         _audit("complaints.complaint.received", complaint, channel=channel, kind=complaint.kind,
                region=complaint.region_id, filing_no=filing_no)
     return IntakeResult(created, created=True, tracking_code=tracking_code_for(filing_no))
@@ -586,36 +589,41 @@ def schedule_assist() -> None:
 def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
     """Prepare the handler's aids for every ticket not yet assisted, ``batch`` at a time; returns how many.
 
-    Each ticket is claimed first (compare-and-swap on ``assisted_at``), so parallel workers never do one twice; the
-    classifier scores a whole batch in one pass.
+    The classifier scores a whole batch in one pass; then each ticket is claimed (compare-and-swap on
+    ``assisted_at``, so parallel workers never do one twice) and assisted in one transaction with its claim, so a
+    failure leaves it unclaimed for the next run. A ticket that fails is logged and skipped in this run.
     """
     from jianguan.complaints import classifier
 
     done = 0
+    failed: set[int] = set()
     while True:
-        ids = list(Complaint.objects.filter(assisted_at__isnull=True).order_by("id").values_list("id", flat=True)
-                   [:batch])
-        if not ids:
+        tickets = list(Complaint.objects.filter(assisted_at__isnull=True).exclude(pk__in=failed).order_by("id")
+                       [:batch])
+        if not tickets:
             return done
-        stamp = now or timezone.now()
-        claimed = []
-        for pk in ids:
-            if Complaint.objects.filter(pk=pk, assisted_at__isnull=True).update(assisted_at=stamp) == 1:
-                claimed.append(pk)
-        tickets = list(Complaint.objects.filter(pk__in=claimed).order_by("id"))
-        suggestions = classifier.suggest_many([f"{c.title}。{c.content}" for c in tickets])
+        try:
+            suggestions = classifier.suggest_many([f"{c.title}。{c.content}" for c in tickets])
+        except Exception:  # a broken model artifact must not stop candidates and duplicates
+            logger.exception("the classifier failed on a batch of new tickets")
+            suggestions = [None] * len(tickets)
         categories = {c.code: c for c in Category.objects.filter(
             code__in={s.category_code for s in suggestions if s is not None})}
         for complaint, suggestion in zip(tickets, suggestions, strict=True):
-            if suggestion is not None and complaint.suggestion_model is None:
-                Complaint.objects.filter(pk=complaint.pk).update(
-                    suggested_category=categories.get(suggestion.category_code),
-                    suggested_kind_id=suggestion.department_kind, suggestion_confidence=suggestion.confidence,
-                    suggestion_model=suggestion.model_version,
-                )
-            find_subject_candidate(complaint)
-            propose_duplicates(complaint)
-        done += len(tickets)
+            try:
+                with transaction.atomic():
+                    stamp = now or timezone.now()
+                    if Complaint.objects.filter(pk=complaint.pk, assisted_at__isnull=True).update(
+                            assisted_at=stamp) != 1:
+                        continue  # another worker has it
+                    if suggestion is not None and complaint.suggestion_model is None:
+                        _store_suggestion(complaint, suggestion, categories.get(suggestion.category_code))
+                    find_subject_candidate(complaint)
+                    propose_duplicates(complaint)
+                done += 1
+            except Exception:
+                logger.exception("preparing the aids of ticket %s failed", complaint.ticket_no)
+                failed.add(complaint.pk)
 
 
 def track_complaint(ticket_no: str, code: str) -> Complaint | None:
@@ -1353,13 +1361,16 @@ def suggest_classification(complaint: Complaint, *, force: bool = False) -> Comp
     suggestion = classifier.suggest(f"{complaint.title}。{complaint.content}")
     if suggestion is None:
         return complaint
-    category = Category.objects.filter(code=suggestion.category_code).first()
+    _store_suggestion(complaint, suggestion, Category.objects.filter(code=suggestion.category_code).first())
+    complaint.refresh_from_db()
+    return complaint
+
+
+def _store_suggestion(complaint: Complaint, suggestion: Any, category: Category | None) -> None:
     Complaint.objects.filter(pk=complaint.pk).update(
         suggested_category=category, suggested_kind_id=suggestion.department_kind,
         suggestion_confidence=suggestion.confidence, suggestion_model=suggestion.model_version,
     )
-    complaint.refresh_from_db()
-    return complaint
 
 
 def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) -> list[DuplicateProposal]:

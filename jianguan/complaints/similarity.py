@@ -64,6 +64,6 @@ def score_candidates(
         if complaint.category_id and other.category_id == complaint.category_id:
             score += 0.05
             reasons.append("same_category")
-        out.append((other, min(score, 1.0), reasons))
-    out.sort(key=lambda item: -item[1])
-    return out
+        out.append((other, score, reasons))
+    out.sort(key=lambda item: -item[1])  # by the raw sum, so that the cap below does not tie the best ones
+    return [(other, min(score, 1.0), reasons) for other, score, reasons in out]

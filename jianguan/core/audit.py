@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from jianguan.core import fastinsert
+from jianguan.core.deferred import on_commit_once
 from jianguan.lib.crypto import CryptoError, preferred_hash_algorithm
 
 GENESIS_HASH = "0" * 64
@@ -145,6 +147,8 @@ def canonical_payload(entry: Any) -> bytes:
         "prev_hash": entry.prev_hash,
         "algorithm": entry.algorithm,
     }
+    if getattr(entry, "nonce", ""):  # entries from before nonces hash as they always did
+        body["nonce"] = entry.nonce
     return json.dumps(_jsonable(body), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -255,10 +259,11 @@ def append(
         request_id=ctx.request_id,
         prev_hash="",
         algorithm=algorithm,
+        nonce=secrets.token_hex(16),
     )
     entry.entry_mac = mac(algorithm, content_payload(entry))
     fastinsert.insert(entry)
-    transaction.on_commit(schedule_seal, robust=True)
+    on_commit_once(schedule_seal)
     return entry
 
 

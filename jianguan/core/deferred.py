@@ -11,9 +11,22 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
+from django.db import connections, transaction
+
 logger = logging.getLogger(__name__)
+
+
+def on_commit_once(func: Callable[[], None], *, using: str = "default") -> None:
+    """``transaction.on_commit(func, robust=True)`` unless ``func`` is already waiting for this transaction's commit
+    (an import that audits ten thousand rows schedules one seal, not ten thousand)."""
+    connection = connections[using]
+    # Django keeps (savepoint ids, callback, robust) per pending callback; the stubs know only two of the three.
+    if connection.in_atomic_block and any(entry[1] is func for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(func, using=using, robust=True)
 
 
 def run_soon(task: Any, key: str, delay: float) -> bool:
@@ -23,12 +36,15 @@ def run_soon(task: Any, key: str, delay: float) -> bool:
 
     seconds = max(1, math.ceil(delay))
     cache_key = f"jianguan:soon:{key}"
-    if not cache.add(cache_key, 1, timeout=seconds):
-        return False
     try:
+        if not cache.add(cache_key, 1, timeout=seconds):
+            return False
         task.apply_async(countdown=seconds)
-    except Exception:
-        cache.delete(cache_key)
+    except Exception:  # cache or broker down: never fail the caller, whose data is committed
         logger.warning("could not enqueue %s; the beat schedule will run it", key, exc_info=True)
+        try:
+            cache.delete(cache_key)
+        except Exception:  # noqa: S110 - the cache is the thing that is down
+            pass
         return False
     return True

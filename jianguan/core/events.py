@@ -11,6 +11,7 @@ transactions instead of several per event. The beat schedule drains whatever a l
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jianguan.core import fastinsert
@@ -37,6 +38,7 @@ class _Subscriber:
 
 
 _subscribers: dict[str, list[_Subscriber]] = defaultdict(list)
+MAX_ATTEMPTS = 30
 
 
 def subscribe(topic: str, handler: Callable[..., None], *, name: str | None = None, batch: bool = False) -> None:
@@ -59,7 +61,7 @@ def publish(topic: str, payload: Any) -> Any:
         payload = dataclasses.asdict(payload)
     event = OutboxEvent(topic=topic, payload=payload)
     fastinsert.insert(event)
-    transaction.on_commit(lambda: _enqueue(str(event.id)))
+    transaction.on_commit(lambda: _enqueue(str(event.id)), robust=True)  # the commit stands whatever happens here
     return event
 
 
@@ -121,10 +123,17 @@ def deliver_many(event_ids: Iterable[str]) -> int:
     if delivered:
         OutboxEvent.objects.filter(pk__in=delivered).update(
             attempts=F("attempts") + 1, last_error="", delivered_at=now)
+    by_id = {e.id: e for e in pending}
     for event_id, messages in errors.items():
         OutboxEvent.objects.filter(pk=event_id).update(
-            attempts=F("attempts") + 1, last_error="\n".join(messages)[:2000], delivered_at=None)
+            attempts=F("attempts") + 1, last_error="\n".join(messages)[:2000], delivered_at=None,
+            next_attempt_at=now + retry_delay(by_id[event_id].attempts + 1))
     return ran
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long a failed event waits before its next attempt: 30 s, doubling per attempt, at most an hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
 def _run(subscriber: _Subscriber, batch: Sequence[Any]) -> str | None:
@@ -161,18 +170,31 @@ def deliver_pending(limit: int = 500, *, rounds: int = 100) -> int:
     """Deliver events whose delivery has not happened yet (the broker-mode drain, a crash, a broker outage).
 
     Works through the outbox oldest first, ``limit`` events at a time, for at most ``rounds`` batches; returns how
-    many events it attempted.
+    many events it attempted. A failed event waits (``retry_delay``: 30 s doubling to an hour) before it is tried
+    again, up to ``MAX_ATTEMPTS`` times (about a day); ``jianguan outbox retry`` re-drives the ones given up on.
     """
     from jianguan.core.models import OutboxEvent
 
     attempted = 0
     failed: set[Any] = set()
+    now = timezone.now()
+    due = OutboxEvent.objects.filter(delivered_at__isnull=True, attempts__lt=MAX_ATTEMPTS).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     for _round in range(rounds):
-        ids = list(OutboxEvent.objects.filter(delivered_at__isnull=True, attempts__lt=20).exclude(pk__in=failed)
-                   .order_by("created_at").values_list("id", flat=True)[:limit])
+        ids = list(due.exclude(pk__in=failed).order_by("created_at").values_list("id", flat=True)[:limit])
         if not ids:
             break
         deliver_many([str(i) for i in ids])
         attempted += len(ids)
         failed.update(OutboxEvent.objects.filter(pk__in=ids, delivered_at__isnull=True).values_list("id", flat=True))
     return attempted
+
+
+def retry_abandoned() -> int:
+    """Give every undelivered event a fresh set of attempts (after fixing what made a handler fail); returns how
+    many, then delivers them."""
+    from jianguan.core.models import OutboxEvent
+
+    count = OutboxEvent.objects.filter(delivered_at__isnull=True).update(attempts=0, next_attempt_at=None)
+    deliver_pending()
+    return count

@@ -400,6 +400,7 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
     entry_mac = models.CharField(max_length=64, blank=True)
+    nonce = models.CharField(max_length=32, blank=True, help_text="Random per entry, so that no two MACs are equal")
     algorithm = models.CharField(_("hash algorithm"), max_length=16)
 
     scope_region_field: ClassVar[str | None] = "actor_region"
@@ -415,6 +416,12 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="core_auditentry_pending"),
             models.Index(fields=["object_type", "object_id"], name="core_auditentry_object"),
+            models.Index(fields=["action", "-id"], name="core_auditentry_action"),
+        ]
+        constraints = [
+            # A copy of an entry re-inserted as new carries the same MAC: refused, so it cannot be sealed.
+            models.UniqueConstraint(fields=["entry_mac"], condition=~models.Q(nonce=""),
+                                    name="core_auditentry_unique_mac"),
         ]
 
     def __str__(self) -> str:
@@ -494,6 +501,8 @@ class OutboxEvent(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="After a failed delivery: not retried before this time")
 
     class Meta:
         ordering = ["created_at"]

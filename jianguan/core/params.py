@@ -64,9 +64,14 @@ _versions: dict[str, tuple[float, list[tuple[dt.datetime, int, Any]]]] = {}
 _CACHE_SECONDS = 30.0
 
 
+_generation = 0  # bumped by every forget: a read from before a change is not stored after it
+
+
 def forget_cached_values() -> None:
     """Drop this process's cached parameter versions (after a change; other processes see it within 30 s, and a
     new version normally takes effect at a future ``effective_from`` anyway)."""
+    global _generation
+    _generation += 1
     _versions.clear()
 
 
@@ -76,9 +81,11 @@ def _all_versions(name: str) -> list[tuple[dt.datetime, int, Any]]:
     cached = _versions.get(name)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
+    generation = _generation
     rows = list(ParameterValue.objects.filter(name=name).order_by("-effective_from", "-version")
                 .values_list("effective_from", "version", "value"))
-    if not connection.in_atomic_block:  # only what is committed is kept (a transaction may still roll back)
+    # Only what is committed is kept (a transaction may still roll back), and only if nothing changed meanwhile.
+    if not connection.in_atomic_block and generation == _generation:
         _versions[name] = (time.monotonic() + _CACHE_SECONDS, rows)
     return rows
 
@@ -127,7 +134,7 @@ def set_value(name: str, value: Any, *, actor: Any, effective_from: dt.datetime,
         author=actor if getattr(actor, "pk", None) else None, reason=reason,
     )
     forget_cached_values()
-    transaction.on_commit(forget_cached_values)
+    transaction.on_commit(forget_cached_values, robust=True)
     audit.record_event("core.parameter.changed", target=row, details={"name": name, "value": typed,
                                                                        "effective_from": effective_from})
     return row

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from jianguan.core import audit
 from jianguan.core.access import check_in_scope
+from jianguan.core.deferred import on_commit_once
 from jianguan.core.errors import DomainError, ScopeViolation
 from jianguan.core.fields import blind_index
 from jianguan.core.models import (
@@ -412,13 +413,23 @@ def revoke_token(token: ApiToken, *, actor: Any) -> ApiToken:
 #: secret hash → (monotonic expiry, token with its user): a token call costs no query while its entry is fresh.
 _token_cache: dict[str, tuple[float, ApiToken]] = {}
 _TOKEN_CACHE_MAX = 10_000
+#: bumped by every forget: a look-up that read the database before a change is not stored after it
+_token_generation = 0
 
 
 def forget_cached_tokens() -> None:
     """Drop this process's cached token look-ups (called when a token, an account or a role changes), now and
     again at the commit, so that no look-up made before the commit outlives the change."""
+    global _token_generation
+    _token_generation += 1
     _token_cache.clear()
-    transaction.on_commit(_token_cache.clear)
+    on_commit_once(_forget_at_commit)
+
+
+def _forget_at_commit() -> None:
+    global _token_generation
+    _token_generation += 1
+    _token_cache.clear()
 
 
 def authenticate_token(secret: str) -> ApiToken | None:
@@ -437,6 +448,7 @@ def authenticate_token(secret: str) -> ApiToken | None:
     if cached is not None and cached[0] > time.monotonic():
         hit = cached[1]
         return hit if hit.is_usable() and not is_locked(hit.user) else None
+    generation = _token_generation
     token: ApiToken | None = ApiToken.objects.select_related("user", "user__region").filter(prefix=parts[1]).first()
     if token is None or not secrets.compare_digest(token.secret_hash, digest):
         return None
@@ -446,7 +458,7 @@ def authenticate_token(secret: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-    if ttl > 0:
+    if ttl > 0 and generation == _token_generation:
         if len(_token_cache) >= _TOKEN_CACHE_MAX:
             _token_cache.clear()
         _token_cache[digest] = (time.monotonic() + ttl, token)

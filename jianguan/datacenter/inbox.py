@@ -3,16 +3,17 @@
 Every file-channel source has a folder ``<inbox root>/<source code>/`` (``JIANGUAN_DATACENTER_INBOX``, default
 ``<data-centre store>/inbox``). The scan, run from the beat schedule every minute and by
 ``jianguan datacenter scan-inbox``, takes each file that has settled (unchanged for ``SETTLE_SECONDS``; names
-starting with a dot or ending in ``.part``/``.tmp`` are still being written and are left alone), delivers it like
-an upload (``services.submit_file``: kept unchanged in the batch store, the same content never processed twice) and
-moves it out of the way:
+starting with a dot or ending in ``.part``/``.tmp`` are still being written and are left alone; symbolic links
+are refused), claims it by renaming it into ``.processing/`` (so two scans never take the same file), delivers it
+like an upload (``services.submit_file``: kept unchanged in the batch store; content already loaded, or being
+loaded, by the source is not processed again) and moves it on:
 
 - ``.done/<YYYY-MM-DD>/<batch id>-<name>`` once it is registered as a batch (the batch then runs as a job);
 - ``.rejected/<YYYY-MM-DD>/<name>`` with ``<name>.reason.txt`` (in Chinese) when it cannot be taken at all, e.g.
-  an unsupported format or a disabled source.
+  an unsupported format, a disabled source, or an unreadable file.
 
-A crash between registering and moving only means the file is seen again at the next scan, where its content hash
-makes the new batch "skipped": nothing is loaded twice.
+A crash after the claim leaves the file in ``.processing/``; a later scan takes claims older than
+``STALE_CLAIM_SECONDS`` again, and the content check makes a file that was already registered "skipped".
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from jianguan.datacenter.models import Source
 logger = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 10
+STALE_CLAIM_SECONDS = 600
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart")
 
 
@@ -61,17 +63,39 @@ class ScanResult:
 
 def waiting_files(source: Source, *, now: float | None = None) -> list[tuple[Path, bool]]:
     """The files in the source's inbox, oldest first, each with whether it has settled."""
-    folder = inbox_root() / source.code
+    return _files(inbox_root() / source.code, SETTLE_SECONDS, now)
+
+
+def _files(folder: Path, settle: float, now: float | None) -> list[tuple[Path, bool]]:
     if not folder.is_dir():
         return []
     now = now if now is not None else time.time()
     found = []
     for path in folder.iterdir():
-        if not path.is_file() or path.name.startswith(".") or path.name.lower().endswith(IN_PROGRESS_SUFFIXES):
+        if path.name.startswith(".") or path.name.lower().endswith(IN_PROGRESS_SUFFIXES):
             continue
-        stat = path.stat()
-        found.append((stat.st_mtime, path, now - stat.st_mtime >= SETTLE_SECONDS))
+        try:
+            stat = path.lstat()
+        except OSError:  # gone meanwhile
+            continue
+        if not (path.is_file() or path.is_symlink()):
+            continue
+        found.append((stat.st_mtime, path, now - stat.st_mtime >= settle))
     return [(path, settled) for _mtime, path, settled in sorted(found)]
+
+
+def _claim(path: Path, folder: Path) -> Path | None:
+    """Move the file into ``.processing/``; None when another scan took it first."""
+    processing = folder / ".processing"
+    processing.mkdir(parents=True, exist_ok=True)
+    target = processing / path.name
+    try:
+        path.rename(target)  # atomic on one file system: exactly one scan wins
+    except FileNotFoundError:
+        return None
+    now = time.time()
+    os.utime(target, (now, now), follow_symlinks=False)
+    return target
 
 
 def _format_of(path: Path, source: Source) -> str:
@@ -98,31 +122,50 @@ def _move(path: Path, folder: Path, name: str) -> Path:
 def scan_inboxes(*, actor: Any, only: str | None = None, dry_run: bool = False,
                  now: float | None = None) -> ScanResult:
     """Deliver every settled file waiting in the inboxes of the enabled file-channel sources."""
-    from jianguan.datacenter import services
-
     result = ScanResult()
     sources = Source.objects.filter(channel=Channel.FILE, enabled=True).order_by("code")
     if only:
         sources = sources.filter(code=only)
-    day = timezone.localdate().isoformat()
     for source in sources:
         folder = inbox_root() / source.code
+        stale = [path for path, settled in _files(folder / ".processing", STALE_CLAIM_SECONDS, now) if settled]
+        for path in stale:  # claimed by a scan that did not finish
+            if not dry_run:
+                _take(source, path, folder, actor, result)
         for path, settled in waiting_files(source, now=now):
             if not settled:
                 result.waiting.append((source.code, path.name))
-                continue
-            if dry_run:
+            elif dry_run:
                 result.taken.append((source.code, path.name, 0))
-                continue
-            try:  # an unknown extension is refused like any other delivery the data centre cannot take
-                batch = services.submit_file(source, actor=actor, path=path, file_name=path.name,
-                                             file_format=_format_of(path, source))
-            except DomainError as exc:
-                target = _move(path, folder / ".rejected" / day, path.name)
-                target.with_name(target.name + ".reason.txt").write_text(exc.message + "\n", encoding="utf-8")
-                result.rejected.append((source.code, path.name, exc.message))
-                logger.warning("inbox file %s of source %s rejected: %s", path.name, source.code, exc.message)
-                continue
-            _move(path, folder / ".done" / day, f"{batch.pk}-{path.name}")
-            result.taken.append((source.code, path.name, batch.pk))
+            else:
+                claimed = _claim(path, folder)
+                if claimed is not None:
+                    _take(source, claimed, folder, actor, result)
     return result
+
+
+def _take(source: Source, path: Path, folder: Path, actor: Any, result: ScanResult) -> None:
+    """Deliver one claimed file and move it to ``.done/`` or ``.rejected/``; never raises for one bad file."""
+    from jianguan.datacenter import services
+
+    day = timezone.localdate().isoformat()
+    try:
+        if path.is_symlink():
+            raise DomainError("inbox.symlink", "投放目录中的符号链接不予接收，请投放文件本身。")
+        batch = services.submit_file(source, actor=actor, path=path, file_name=path.name,
+                                     file_format=_format_of(path, source))
+    except (DomainError, OSError) as exc:
+        reason = exc.message if isinstance(exc, DomainError) else f"文件无法读取：{exc.strerror or exc}"
+        try:
+            target = _move(path, folder / ".rejected" / day, path.name)
+            target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+        except OSError:
+            logger.exception("could not move the rejected inbox file %s aside", path)
+        result.rejected.append((source.code, path.name, reason))
+        logger.warning("inbox file %s of source %s rejected: %s", path.name, source.code, reason)
+        return
+    try:
+        _move(path, folder / ".done" / day, f"{batch.pk}-{path.name}")
+    except OSError:  # registered; a later scan finds the claim and its content is skipped
+        logger.exception("could not move the delivered inbox file %s to .done", path)
+    result.taken.append((source.code, path.name, batch.pk))

@@ -164,8 +164,9 @@ def submit_file(source: Source, *, actor: Any, path: Path, file_name: str, file_
                 force: bool = False) -> Batch:
     """Batch exchange: register a delivered file and start processing it in a background job.
 
-    The file is kept unchanged in the batch store. The same content delivered again by the same source is not
-    processed a second time (the new batch is marked as skipped) unless ``force`` is given.
+    The file is kept unchanged in the batch store. The same content delivered again by the same source — loaded,
+    or still waiting or running — is not processed a second time (the new batch is marked as skipped) unless
+    ``force`` is given.
     """
     from jianguan.datacenter.pipeline.extract import file_sha256
 
@@ -176,7 +177,8 @@ def submit_file(source: Source, *, actor: Any, path: Path, file_name: str, file_
                           fields={"file": ["不支持的文件格式。"]})
     content_hash = file_sha256(path)
     with transaction.atomic():
-        previous = (Batch.objects.filter(source=source, content_hash=content_hash, status=BatchStatus.LOADED)
+        previous = (Batch.objects.filter(source=source, content_hash=content_hash,
+                                         status__in=(BatchStatus.LOADED, BatchStatus.PENDING, BatchStatus.RUNNING))
                     .order_by("id").first())
         batch: Batch = Batch.objects.create(
             source=source, kind=BatchKind.FILE, file_name=Path(file_name).name[:255], file_format=file_format,

@@ -17,7 +17,7 @@ from jianguan.complaints import services, stats
 from jianguan.complaints.api import serializers as s
 from jianguan.complaints.choices import Channel
 from jianguan.complaints.filtersets import ComplaintFilterSet
-from jianguan.complaints.models import Category, Complaint, DeadlineExtension, Supervision
+from jianguan.complaints.models import Category, Complaint, DeadlineExtension, DuplicateProposal, Supervision
 from jianguan.complaints.routing import route
 from jianguan.core.api.base import ScopedReadOnlyViewSet
 from jianguan.core.errors import DomainError
@@ -368,11 +368,13 @@ class ComplaintViewSet(ScopedReadOnlyViewSet):
         """Proposed duplicates and related tickets (并单建议), scoped to what the caller may see."""
         complaint = self.get_object()
         with transaction.atomic():
-            proposals = services.propose_duplicates(complaint)
-        visible = set(Complaint.objects.visible_to(request.user, "view").filter(
-            pk__in=[p.candidate_id for p in proposals]).values_list("pk", flat=True))
+            services.propose_duplicates(complaint)
+        # Every stored proposal (a dispatcher's earlier decisions included) whose candidate the caller may see.
+        proposals = (DuplicateProposal.objects.filter(complaint=complaint,
+                                                      candidate__in=Complaint.objects.visible_to(request.user, "view"))
+                     .select_related("candidate").order_by("-score", "id"))
         data = [{"id": p.pk, "candidate": p.candidate.ticket_no, "score": p.score, "reasons": p.reasons,
-                 "status": p.status} for p in proposals if p.candidate_id in visible]
+                 "status": p.status} for p in proposals]
         return Response(s.DuplicateSerializer(data, many=True).data)
 
     @extend_schema(request=None, responses=dict)

@@ -145,9 +145,34 @@ def test_a_worker_prepares_the_aids_of_new_tickets_in_one_batch(trained, setting
 
 
 def test_only_the_best_few_duplicates_are_proposed() -> None:
-    for _ in range(8):
-        make_ticket(ComplaintStatus.REGISTERED, content="南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻")
-    newest = make_ticket(ComplaintStatus.RECEIVED, content="南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻")
+    text = "南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻"
+    close = [make_ticket(ComplaintStatus.REGISTERED, content=text) for _ in range(4)]  # same text, entity and place
+    related = [make_ticket(ComplaintStatus.REGISTERED, content=f"南京某某餐饮后厨卫生差，门口占道经营{i}次",
+                           place_address=f"南京市鼓楼区汉中路{i}号") for i in range(4)]  # same entity, other matter
+    newest = make_ticket(ComplaintStatus.RECEIVED, content=text)
     proposals = services.propose_duplicates(newest)
     assert len(proposals) == 5  # complaints.duplicate.max_proposals
+    chosen = {p.candidate_id for p in proposals}
+    assert {c.pk for c in close} <= chosen and len(chosen & {r.pk for r in related}) == 1
     assert newest.duplicate_proposals.count() == 5
+
+
+def test_a_ticket_whose_aids_fail_is_left_for_the_next_run_and_does_not_stop_the_others(monkeypatch) -> None:
+    from jianguan.complaints.models import Complaint
+
+    first = make_ticket(ComplaintStatus.RECEIVED, content="楼下烧烤店噪音扰民到深夜，请处理")
+    second = make_ticket(ComplaintStatus.RECEIVED, content="公司拖欠三个月工资不发，多次讨要无果")
+    real = services.propose_duplicates
+
+    def flaky(complaint, **kw):
+        if complaint.pk == first.pk:
+            raise RuntimeError("database hiccup")
+        return real(complaint, **kw)
+
+    monkeypatch.setattr(services, "propose_duplicates", flaky)
+    assert services.assist_pending() == 1
+    assert Complaint.objects.get(pk=first.pk).assisted_at is None  # its claim was rolled back with the work
+    assert Complaint.objects.get(pk=second.pk).assisted_at is not None
+    monkeypatch.setattr(services, "propose_duplicates", real)
+    assert services.assist_pending() == 1
+    assert Complaint.objects.get(pk=first.pk).assisted_at is not None

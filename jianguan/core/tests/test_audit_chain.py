@@ -209,7 +209,7 @@ def test_floats_hash_the_same_after_the_database_round_trip() -> None:
 
 
 @pytest.mark.django_db
-def test_it_writes_entries_unchained_and_seals_them_in_commit_order() -> None:
+def test_it_writes_entries_unchained_and_seals_them_into_one_chain() -> None:
     first = audit.record_event("test.event", details={"i": 1})
     second = audit.record_event("test.event", details={"i": 2})
     assert first.seq is None and first.entry_mac and not first.hash  # no chain lock held by the writer
@@ -240,3 +240,30 @@ def test_it_seals_right_after_the_commit_in_embedded_mode() -> None:
         assert AuditEntry.objects.get(pk=entry.pk).seq is None
     assert AuditEntry.objects.get(pk=entry.pk).seq is not None
     assert audit.verify_chain(seal=False).ok
+
+
+@pytest.mark.django_db
+def test_a_copy_of_an_entry_cannot_be_slipped_into_the_chain() -> None:
+    from django.db import IntegrityError, transaction
+
+    [original] = _sealed([audit.record_event("core.user.locked", details={"user": "zhang"})])
+    content = ("timestamp, actor_id, actor_name, actor_region, ip, action, event, object_type, object_id, "
+               "object_repr, before, after, details, reason, success, request_id, algorithm")
+
+    def insert_copy(mac_sql: str) -> None:  # what someone with write access to the table, not the key, could do
+        _raw(f"INSERT INTO core_auditentry ({content}, entry_mac, nonce, prev_hash, hash) "  # noqa: S608 - test SQL
+             f"SELECT {content}, {mac_sql}, nonce, '', '' FROM core_auditentry WHERE id = %s", [original.pk])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_copy("entry_mac")  # the same MAC twice is refused
+    insert_copy("CASE WHEN substr(entry_mac, 1, 1) = '0' THEN '1' ELSE '0' END || substr(entry_mac, 2)")  # new MAC
+    result = audit.verify_chain()  # it is sealed into the chain, but its MAC gives it away
+    assert not result.ok and "altered" in result.problem
+
+
+@pytest.mark.django_db
+def test_one_seal_is_scheduled_per_transaction(django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for i in range(50):
+            audit.record_event("test.event", details={"i": i})
+    assert [c for c in callbacks if c is audit.schedule_seal] == [audit.schedule_seal]

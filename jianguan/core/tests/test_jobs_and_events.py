@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection, transaction
+from django.utils import timezone
 
 from jianguan.core import audit, events
 from jianguan.core.choices import JobStatus
@@ -97,10 +100,45 @@ def test_a_failing_handler_is_retried_by_the_sweep(db, django_capture_on_commit_
         event = events.publish("test.flaky", {"id": "C1"})
     event.refresh_from_db()
     assert event.delivered_at is None and "temporarily down" in event.last_error
-    events.deliver_pending()
+    events.deliver_pending()  # too soon: a failed event waits before it is tried again
+    assert calls["n"] == 1
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=31)):
+        events.deliver_pending()
     event.refresh_from_db()
     assert event.delivered_at is not None
     assert calls["n"] == 2
+
+
+def test_retries_back_off_and_an_abandoned_event_can_be_re_driven(db, django_capture_on_commit_callbacks,
+                                                                  capsys) -> None:
+    from django.core.management import call_command
+
+    state = {"up": False, "calls": 0}
+
+    def handler(event_id, payload):
+        state["calls"] += 1
+        if not state["up"]:
+            raise RuntimeError("library offline")
+
+    events.subscribe("test.backoff", handler, name="test.backoff")
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.publish("test.backoff", {"id": "E1"})
+    start = timezone.now()
+    for second in range(1, 6):  # a drain every second: none of them retries it yet
+        with time_machine.travel(start + dt.timedelta(seconds=second)):
+            events.deliver_pending()
+    assert state["calls"] == 1
+    assert [events.retry_delay(n).total_seconds() for n in (1, 2, 3, 8, 20)] == [30, 60, 120, 3600, 3600]
+    OutboxEvent.objects.filter(pk=event.pk).update(attempts=events.MAX_ATTEMPTS)
+    events.deliver_pending()
+    assert state["calls"] == 1  # given up on
+    call_command("outbox", "status")
+    assert "test.backoff: 1 waiting, 1 given up — test.backoff: library offline" in capsys.readouterr().out
+    state["up"] = True
+    call_command("outbox", "retry")
+    assert "retried 1 events; 0 still undelivered" in capsys.readouterr().out
+    event.refresh_from_db()
+    assert event.delivered_at is not None
 
 
 def test_an_integrity_error_inside_a_handler_is_a_failure_not_a_delivery(

@@ -55,3 +55,28 @@ def test_it_refuses_values_out_of_range_or_without_reason(editor) -> None:
 def test_it_needs_the_permission(gulou_inspector) -> None:
     with pytest.raises(PermissionDenied):
         params.set_value("test.reply_days", 5, actor=gulou_inspector, effective_from=timezone.now(), reason="x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_values_are_cached_outside_transactions_and_a_change_applies_at_once(
+    django_assert_num_queries,
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    editor = make_user("param_editor_tx", "320000", roles=["system_admin"])
+    editor.user_permissions.add(Permission.objects.get(codename="add_parametervalue"))
+    params.forget_cached_values()
+    assert params.get("test.reply_days") == 15
+    with django_assert_num_queries(0):  # read from the cache
+        assert params.get("test.reply_days") == 15
+    params.set_value("test.reply_days", 12, actor=editor, effective_from=timezone.now() - dt.timedelta(seconds=1),
+                     reason="省政府通知")
+    assert params.get("test.reply_days") == 12  # the change in this process is seen at once
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        params.set_value("test.reply_days", 20, actor=editor, effective_from=timezone.now() - dt.timedelta(seconds=1),
+                         reason="未生效的修改")
+        assert params.get("test.reply_days") == 20  # inside its transaction, not cached
+        raise RuntimeError("rolled back")
+    assert params.get("test.reply_days") == 12  # what was rolled back never reached the cache

@@ -69,17 +69,42 @@ def test_an_unreadable_format_is_moved_aside_with_the_reason(source, django_capt
 def test_the_same_file_dropped_twice_is_not_loaded_twice(source, django_capture_on_commit_callbacks) -> None:
     rows = [[uscc("320106", 3), "南京恒达物流有限公司", "李四", "南京市鼓楼区1号", "320106"]]
     _drop(source, "a.csv", rows)
-    _scan(django_capture_on_commit_callbacks)
-    _drop(source, "a.csv", rows)  # delivered again, e.g. after a crash before the move
-    [(_c, _n, batch_id)] = _scan(django_capture_on_commit_callbacks).taken
-    assert Batch.objects.get(pk=batch_id).status == "skipped"
-    assert Subject.objects.filter(uscc=uscc("320106", 3)).count() == 1
+    with django_capture_on_commit_callbacks(execute=False):  # its job has not run yet (a worker is busy)
+        [(_c, _n, first_id)] = inbox.scan_inboxes(actor=services.SystemActor()).taken
+    assert Batch.objects.get(pk=first_id).status == "pending"
+    _drop(source, "a.csv", rows)  # delivered again while the first is still waiting
+    [(_c, _n, second_id)] = _scan(django_capture_on_commit_callbacks).taken
+    second = Batch.objects.get(pk=second_id)
+    assert second.status == "skipped" and second.duplicate_of_id == first_id
+
+
+def test_a_claim_left_by_a_crashed_scan_is_taken_later(source, django_capture_on_commit_callbacks) -> None:
+    path = _drop(source, "c.csv", [[uscc("320106", 6), "南京永安建材有限公司", "钱七", "南京市鼓楼区6号", "320106"]])
+    claimed = inbox._claim(path, inbox.inbox_of(source))  # the scan died right after claiming
+    assert claimed is not None and inbox._claim(path, inbox.inbox_of(source)) is None  # nobody takes it twice
+    assert _scan(django_capture_on_commit_callbacks).taken == []  # too fresh: perhaps still being delivered
+    result = _scan(django_capture_on_commit_callbacks, now=time.time() + inbox.STALE_CLAIM_SECONDS + 1)
+    assert [name for _c, name, _b in result.taken] == ["c.csv"]
+    assert Subject.objects.filter(uscc=uscc("320106", 6)).exists()
+
+
+def test_a_symbolic_link_is_refused(source, tmp_path, django_capture_on_commit_callbacks) -> None:
+    secret = write_csv(tmp_path / "elsewhere.csv", HEADER, [[uscc("320106", 7), "某公司", "", "", "320106"]])
+    link = inbox.inbox_of(source) / "link.csv"
+    link.symlink_to(secret)
+    os.utime(link, (time.time() - 60, time.time() - 60), follow_symlinks=False)
+    result = _scan(django_capture_on_commit_callbacks)
+    assert [name for _c, name, _r in result.rejected] == ["link.csv"] and not Batch.objects.exists()
+    assert secret.exists()
 
 
 def test_disabled_sources_and_other_channels_are_not_scanned(data_admin, django_capture_on_commit_callbacks) -> None:
     off = make_source(data_admin, code="off-source", enabled=False)
-    _drop(off, "x.csv", [[uscc("320106", 4), "某公司", "", "", "320106"]])
+    pulled = make_source(data_admin, code="pulled-source", channel="http_api")
+    for source in (off, pulled):
+        _drop(source, "x.csv", [[uscc("320106", 4), "某公司", "", "", "320106"]])
     assert _scan(django_capture_on_commit_callbacks).taken == []
+    assert not Batch.objects.exists()
 
 
 def test_the_command_and_the_page_take_dropped_files(source, client, data_admin, capsys,
