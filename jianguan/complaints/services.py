@@ -59,6 +59,7 @@ from jianguan.core.access import check_in_scope
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.events import publish
 from jianguan.core.fields import blind_index
+from jianguan.core.groupcommit import GroupCommit
 from jianguan.core.models import Organization, Subject
 from jianguan.core.params import get as get_param
 from jianguan.core.scope import user_sees_all_departments
@@ -369,14 +370,42 @@ def receive_complaint(
     raise ConflictError("complaint.intake_retry", "系统繁忙，请稍后重试。")
 
 
+def _write_group(key: Any, items: list[tuple[IntakeRecord, str | None, Any, audit.AuditContext]]
+                 ) -> list[IntakeResult | DomainError]:
+    _actor_pk, channel = key
+    actor = items[0][2]
+    return receive_batch([(record, idem) for record, idem, _a, _c in items], actor=actor, channel=channel,
+                         contexts=[ctx for _r, _i, _a, ctx in items])
+
+
+_intake_group: GroupCommit[tuple[IntakeRecord, str | None, Any, audit.AuditContext], IntakeResult | DomainError] = (
+    GroupCommit(_write_group, max_batch=100))
+
+
+def receive_complaint_grouped(record: IntakeRecord, *, actor: Any, channel: str,
+                              idempotency_key: str | None = None) -> IntakeResult:
+    """``receive_complaint`` for an authenticated client's single ticket without attachments, written together
+    with the same client's concurrent submissions in one transaction (``core.groupcommit``): the same answers,
+    validation, idempotency and per-ticket audit, at a fraction of the cost per ticket under load. The ticket is
+    committed before this returns."""
+    _require(actor, PERM_ADD)
+    result = _intake_group.submit((actor.pk, channel), (record, idempotency_key, actor, audit.current_context()))
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
 def receive_batch(
-    records: Sequence[tuple[IntakeRecord, str | None]], *, actor: Any, channel: str
+    records: Sequence[tuple[IntakeRecord, str | None]], *, actor: Any, channel: str,
+    contexts: Sequence[audit.AuditContext] | None = None,
 ) -> list[IntakeResult | DomainError]:
     """Batch intake from the 12345 platform or a department system: one answer per record, in order.
 
     Invalid records are answered with their error and do not hold up the others; records whose idempotency key was
     seen before are answered with their stored tickets; the new ones are written together in one transaction (one
-    commit) — tickets, reporters, timeline steps, one outbox event per ticket and one audit event for the batch.
+    commit) — tickets, reporters, timeline steps, one outbox event per ticket and one audit event for the batch, or,
+    with ``contexts`` (single requests written together, see ``receive_complaint_grouped``), one audit event per
+    ticket carrying its own request's actor, address and request id.
     """
     _require(actor, PERM_ADD)
     if channel not in Channel.values:
@@ -405,11 +434,13 @@ def receive_batch(
             fresh.append((index, record, clean, idem))
     if fresh:
         try:
-            stored = _store_many(fresh, actor=actor, channel=channel)
+            stored = _store_many(fresh, actor=actor, channel=channel, contexts=contexts)
         except IntegrityError:  # a concurrent retry or a number clash: fall back to one by one
-            stored = {index: receive_complaint(record, actor=actor, channel=channel,
-                                               idempotency_key=(idem or "").split(":", 1)[-1] or None)
-                      for index, record, _c, idem in fresh}
+            stored = {}
+            for index, record, _c, idem in fresh:
+                with audit.use_context(contexts[index] if contexts else None):
+                    stored[index] = receive_complaint(record, actor=actor, channel=channel,
+                                                      idempotency_key=(idem or "").split(":", 1)[-1] or None)
         for index, result in stored.items():
             results[index] = result
     for index, idem in repeats:
@@ -419,7 +450,8 @@ def receive_batch(
 
 @transaction.atomic
 def _store_many(
-    fresh: list[tuple[int, IntakeRecord, _Clean, str | None]], *, actor: Any, channel: str
+    fresh: list[tuple[int, IntakeRecord, _Clean, str | None]], *, actor: Any, channel: str,
+    contexts: Sequence[audit.AuditContext] | None = None,
 ) -> dict[int, IntakeResult]:
     now = timezone.now()
     primaries: list[Complaint] = []
@@ -480,6 +512,14 @@ def _store_many(
     for complaint in every:
         publish(events.RECEIVED, _payload(complaint))
     _assist_later(every)
+    if contexts is not None:
+        for position, (index, _record, _clean, _code) in enumerate(plans):
+            for complaint in by_primary[position]:
+                audit.record_event("complaints.complaint.received", target=complaint, context=contexts[index],
+                                   details={"ticket_no": complaint.ticket_no, "channel": channel,
+                                            "kind": complaint.kind, "region": complaint.region_id,
+                                            "filing_no": complaint.filing_no})
+        return results
     audit.record_event("complaints.complaint.received_batch", details={
         "channel": channel, "count": len(every), "tickets": [c.ticket_no for c in every]})
     return results

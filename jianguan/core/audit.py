@@ -96,6 +96,20 @@ def audit_context(
 
 
 @contextlib.contextmanager
+def use_context(ctx: AuditContext | None) -> Iterator[None]:
+    """Run a block under an already built context (e.g. another request's, written on its behalf); None keeps the
+    current one."""
+    if ctx is None:
+        yield
+        return
+    token = _context.set(ctx)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+@contextlib.contextmanager
 def audit_reason(reason: str) -> Iterator[None]:
     token = _context.set(replace(_context.get(), reason=reason))
     try:

@@ -83,8 +83,8 @@ class ComplaintViewSet(ScopedReadOnlyViewSet):
         serializer = s.IntakeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or serializer.validated_data.get("idempotency_key")
-        result = services.receive_complaint(serializer.record(), actor=request.user, channel=Channel.API,
-                                            idempotency_key=key)
+        result = services.receive_complaint_grouped(serializer.record(), actor=request.user, channel=Channel.API,
+                                                    idempotency_key=key)
         return Response(s.intake_payload(result), status=201 if result.created else 200)
 
     @extend_schema(request=s.BatchIntakeSerializer, responses=s.BatchResultSerializer)

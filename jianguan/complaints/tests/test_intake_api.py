@@ -99,3 +99,41 @@ def test_the_batch_answers_per_record_and_is_idempotent(client, api_machine) -> 
     assert (again["created"], again["existing"]) == (0, 2)
     assert Complaint.objects.count() == 2
     assert not Reporter.objects.filter(complaint__ticket_no=body["results"][1]["result"]["tickets"][0]["ticket_no"])
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_single_tickets_are_written_together_each_with_its_own_answer_and_audit(live_server) -> None:
+    import threading
+
+    import httpx
+
+    from jianguan.core import audit
+    from jianguan.core.models import AuditEntry
+    from jianguan.core.testing.personas import make_user
+
+    machine = make_user("platform_concurrent", "320000", "011", ["api_client"], is_machine=True)
+    token = make_token(machine, ["add"])
+    answers: dict[int, tuple[int, dict]] = {}
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=live_server.url, timeout=30) as http:
+            for round_ in range(3):
+                key = f"burst-{n}-{round_}"
+                response = http.post(INTAKE, json={**RECORD, "content": f"第{n}号诉求：{RECORD['content']}"},
+                                     headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+                answers[n * 10 + round_] = (response.status_code, response.json())
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == 24 and {code for code, _body in answers.values()} == {201}
+    numbers = [body["tickets"][0]["ticket_no"] for _code, body in answers.values()]
+    assert len(set(numbers)) == 24 and Complaint.objects.filter(ticket_no__in=numbers).count() == 24
+    received = AuditEntry.objects.filter(event="complaints.complaint.received", object_repr__in=numbers)
+    assert received.count() == 24  # one entry per ticket, never one for the group
+    assert received.values("request_id").distinct().count() == 24
+    assert all(e.actor_id == machine.pk and "[token:" in e.actor_name for e in received)
+    assert audit.verify_chain().ok
