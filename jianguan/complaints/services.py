@@ -57,7 +57,7 @@ from jianguan.complaints.models import (
 from jianguan.core import audit, fastinsert
 from jianguan.core.access import check_in_scope
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
-from jianguan.core.events import publish
+from jianguan.core.events import publish, publish_many
 from jianguan.core.fields import blind_index
 from jianguan.core.groupcommit import GroupCommit
 from jianguan.core.models import Organization, Subject
@@ -480,10 +480,10 @@ def _store_many(
                 ticket_no=second_no, idempotency_key=f"{idem}#2" if idem else None, kind=kinds[1],
                 tracking_code_hash=tracking_hash(second_no, code), **common)))
         plans.append((index, record, clean, code))
-    Complaint.objects.bulk_create(primaries)
+    fastinsert.insert(*primaries)
     for position, half in halves:
         half.split_from = primaries[position]
-    Complaint.objects.bulk_create([h for _p, h in halves])
+    fastinsert.insert(*[h for _p, h in halves])
     by_primary: dict[int, list[Complaint]] = {i: [c] for i, c in enumerate(primaries)}
     for position, half in halves:
         by_primary[position].append(half)
@@ -506,19 +506,17 @@ def _store_many(
                                             note="同一诉求既有投诉又有举报，已拆分为两件分别办理。",
                                             details={"from": tickets[0].ticket_no}, public=True))
         results[index] = IntakeResult(tickets, created=True, tracking_code=code)
-    Reporter.objects.bulk_create(reporters)
-    ComplaintEvent.objects.bulk_create(steps)
+    fastinsert.insert(*reporters, *steps)
     every = [c for tickets in by_primary.values() for c in tickets]
-    for complaint in every:
-        publish(events.RECEIVED, _payload(complaint))
+    publish_many(events.RECEIVED, [_payload(complaint) for complaint in every])
     _assist_later(every)
     if contexts is not None:
-        for position, (index, _record, _clean, _code) in enumerate(plans):
-            for complaint in by_primary[position]:
-                audit.record_event("complaints.complaint.received", target=complaint, context=contexts[index],
-                                   details={"ticket_no": complaint.ticket_no, "channel": channel,
-                                            "kind": complaint.kind, "region": complaint.region_id,
-                                            "filing_no": complaint.filing_no})
+        audit.append_many([
+            ("event", {"event": "complaints.complaint.received", "target": complaint, "context": contexts[index],
+                       "details": {"ticket_no": complaint.ticket_no, "channel": channel, "kind": complaint.kind,
+                                   "region": complaint.region_id, "filing_no": complaint.filing_no}})
+            for position, (index, _record, _clean, _code) in enumerate(plans) for complaint in by_primary[position]
+        ])
         return results
     audit.record_event("complaints.complaint.received_batch", details={
         "channel": channel, "count": len(every), "tickets": [c.ticket_no for c in every]})

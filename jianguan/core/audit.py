@@ -229,7 +229,24 @@ def _chain_head() -> tuple[int, str]:
     return 0, GENESIS_HASH
 
 
-def append(
+def append(action: str, **fields: Any) -> Any:
+    """Write one entry inside the caller's transaction; ``seal_pending`` chains it after the commit.
+
+    Fields: ``event``, ``target`` (or ``object_type``/``object_id``/``object_repr``), ``before``, ``after``,
+    ``details``, ``reason``, ``success``, ``context`` (default: the current audit context)."""
+    [entry] = append_many([(action, fields)])
+    return entry
+
+
+def append_many(entries: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Write several entries (each ``(action, fields)`` as for ``append``) with one statement."""
+    built = [_build_entry(action, **fields) for action, fields in entries]
+    fastinsert.insert(*built)
+    on_commit_once(schedule_seal)
+    return built
+
+
+def _build_entry(
     action: str,
     *,
     event: str = "",
@@ -244,7 +261,6 @@ def append(
     success: bool = True,
     context: AuditContext | None = None,
 ) -> Any:
-    """Write one entry inside the caller's transaction; ``seal_pending`` chains it after the commit."""
     from jianguan.core.models import AuditEntry
 
     ctx = context or _context.get()
@@ -276,8 +292,6 @@ def append(
         nonce=secrets.token_hex(16),
     )
     entry.entry_mac = mac(algorithm, content_payload(entry))
-    fastinsert.insert(entry)
-    on_commit_once(schedule_seal)
     return entry
 
 

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, transaction
 
 logger = logging.getLogger(__name__)
+
+
+#: cache key → until when (monotonic) this process knows a run it enqueued is still ahead
+_scheduled_here: dict[str, float] = {}
 
 
 def on_commit_once(func: Callable[[], None], *, using: str = "default") -> None:
@@ -36,9 +41,12 @@ def run_soon(task: Any, key: str, delay: float) -> bool:
 
     seconds = max(1, math.ceil(delay))
     cache_key = f"jianguan:soon:{key}"
+    if _scheduled_here.get(cache_key, 0.0) > time.monotonic():
+        return False  # this process enqueued the run of this window itself: no need to ask the cache
     try:
         if not cache.add(cache_key, 1, timeout=seconds):
             return False
+        _scheduled_here[cache_key] = time.monotonic() + seconds - 0.05
         task.apply_async(countdown=seconds)
     except Exception:  # cache or broker down: never fail the caller, whose data is committed
         logger.warning("could not enqueue %s; the beat schedule will run it", key, exc_info=True)

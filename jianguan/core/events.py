@@ -55,24 +55,31 @@ def subscribe(topic: str, handler: Callable[..., None], *, name: str | None = No
 
 def publish(topic: str, payload: Any) -> Any:
     """Write the event to the outbox inside the current transaction and schedule delivery after commit."""
-    from jianguan.core.models import OutboxEvent
-
-    if dataclasses.is_dataclass(payload) and not isinstance(payload, type):
-        payload = dataclasses.asdict(payload)
-    event = OutboxEvent(topic=topic, payload=payload)
-    fastinsert.insert(event)
-    transaction.on_commit(lambda: _enqueue(str(event.id)), robust=True)  # the commit stands whatever happens here
+    [event] = publish_many(topic, [payload])
     return event
 
 
-def _enqueue(event_id: str) -> None:
+def publish_many(topic: str, payloads: list[Any]) -> list[Any]:
+    """``publish`` for several events of one topic, written with one statement."""
+    from jianguan.core.models import OutboxEvent
+
+    written = [OutboxEvent(topic=topic, payload=dataclasses.asdict(p) if dataclasses.is_dataclass(p)
+                           and not isinstance(p, type) else p) for p in payloads]
+    fastinsert.insert(*written)
+    ids = [str(e.id) for e in written]
+    transaction.on_commit(lambda: _enqueue_many(ids), robust=True)  # the commit stands whatever happens here
+    return written
+
+
+def _enqueue_many(event_ids: list[str]) -> None:
     from jianguan.core.tasks import deliver_event, deliver_outbox
 
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True):
-        try:
-            deliver_event.delay(event_id)
-        except Exception:  # a handler's failure is kept on the event; this is only a safety net
-            logger.warning("could not deliver event %s; the outbox sweep will", event_id, exc_info=True)
+        for event_id in event_ids:
+            try:
+                deliver_event.delay(event_id)
+            except Exception:  # a handler's failure is kept on the event; this is only a safety net
+                logger.warning("could not deliver event %s; the outbox sweep will", event_id, exc_info=True)
         return
     from jianguan.core.deferred import run_soon
 

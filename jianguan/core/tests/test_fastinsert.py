@@ -49,3 +49,14 @@ def test_a_constraint_violation_is_the_usual_integrity_error(db) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         fastinsert.insert(ProcessedEvent(event_id=event.pk, handler="x"), ProcessedEvent(event_id=event.pk,
                                                                                           handler="x"))
+
+
+def test_many_rows_of_one_model_go_in_one_statement_with_their_keys_in_order(db, django_assert_num_queries) -> None:
+    user = make_user("fast_many", "320106", roles=["api_client"], is_machine=True)
+    expires = timezone.now() + dt.timedelta(days=3)
+    tokens = [ApiToken(name=f"t{i}", user=user, prefix=f"pre{i:05d}", secret_hash="h" * 64, expires_at=expires)
+              for i in range(7)]
+    with django_assert_num_queries(1):
+        fastinsert.insert(*tokens)
+    stored = dict(ApiToken.objects.filter(user=user).values_list("pk", "name"))
+    assert [stored[t.pk] for t in tokens] == [f"t{i}" for i in range(7)]
