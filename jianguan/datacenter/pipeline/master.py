@@ -17,6 +17,7 @@ from django.db import connection
 
 from jianguan.core.models import Subject
 from jianguan.datacenter.pipeline import runner
+from jianguan.datacenter.pipeline.fields import decode_field_steps
 
 _SELECT = (
     "SELECT id, uscc, name, subject_type, legal_representative, address, region_id, industry_id, "
@@ -128,9 +129,9 @@ class DatabaseMasterData:
         for i in range(0, len(ids), CHUNK):
             chunk = ids[i : i + CHUNK]
             records = LineageRecord.objects.filter(subject_id__in=chunk).values_list(
-                "id", "subject_id", "source_id", "fields")
-            for record_id, subject_id, source_id, fields in records:
-                for name in fields or {}:
+                "id", "subject_id", "source_id", "field_steps")
+            for record_id, subject_id, source_id, field_steps in records:
+                for name in decode_field_steps(field_steps):
                     key = (subject_id, name)
                     if key not in latest or record_id > latest[key][0]:
                         latest[key] = (record_id, source_id)

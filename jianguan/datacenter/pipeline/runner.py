@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jianguan.datacenter.linkage import model as lm
 from jianguan.datacenter.linkage.cluster import cluster
@@ -163,9 +164,12 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
 
     done = step("integrate")
     master_cols = ", ".join(f"v_{f} AS {f}" for f in MASTER_COLUMNS)
+    # New records in credit-code order: their ids are reserved in this order, so both the primary key and the
+    # unique credit-code index are written sequentially.
     inserts = engine.fetch_arrow(
         "SELECT target_key, CASE WHEN target_key LIKE 'U:%' THEN substr(target_key, 3) END AS uscc, "
-        f"{master_cols}, rep_row FROM dc_plan WHERE action = 'create' AND NOT out_of_scope"
+        f"{master_cols}, rep_row FROM dc_plan WHERE action = 'create' AND NOT out_of_scope "
+        "ORDER BY uscc NULLS LAST, target_key"
     )
     updates = engine.fetch_arrow(
         f"SELECT existing_id AS id, {master_cols}, rep_row FROM dc_plan WHERE action = 'update' "
@@ -305,9 +309,10 @@ RECORD_FIELDS = (*MASTER_FIELDS, "phone")
 
 def _links(engine: Engine, lineage: pa.Table, info: dict[str, Any]) -> list[dict[str, Any]]:
     """Every row placed by a probabilistic link, with its weight, deciding fields and standardised values."""
-    rows = [r for r in lineage.to_pylist() if r["partner"] is not None]
-    if not rows:
+    linked = lineage.filter(pc.is_valid(lineage.column("partner")))
+    if linked.num_rows == 0:
         return []
+    rows = linked.to_pylist()
     values = {
         r["row_no"]: {f: r[f"s_{f}"] for f in RECORD_FIELDS if r[f"s_{f}"] is not None}
         for r in engine.fetch_rows(
