@@ -78,6 +78,20 @@ class EntitySql:
         return (f"CASE WHEN instr({expr}, ' ') > 0 AND {d.regexp_matches(expr, CJK)} "
                 f"THEN {d.regexp_replace_all(expr, ' ', '')} ELSE {expr} END")
 
+    def _longest_prefix(self, expr: str, names: list[str]) -> str:
+        """The longest of ``names`` that ``expr`` starts with ('' when none; NULL stays NULL) — what
+        ``regexp_extract(expr, '^(<names, longest first>)', 1)`` returns, found by comparing the first n characters
+        with the names of length n (a hash lookup) instead of running a large alternation with a capture group,
+        which RE2 cannot do with its fast automaton."""
+        by_length: dict[int, list[str]] = {}
+        for name in sorted(set(n for n in names if n)):
+            by_length.setdefault(len(name), []).append(name)
+        whens = " ".join(
+            f"WHEN substr({expr}, 1, {n}) IN ({', '.join(self.d.lit(x) for x in group)}) THEN substr({expr}, 1, {n})"
+            for n, group in sorted(by_length.items(), reverse=True)
+        )
+        return f"CASE WHEN {expr} IS NULL THEN NULL {whens} ELSE '' END"
+
     # --- stages -------------------------------------------------------------------------------------------------
 
     def stages(self) -> list[tuple[str, str]]:
@@ -128,17 +142,17 @@ class EntitySql:
         """
         d = self.d
         province, short = d_escape(self.ref.province_name), d_escape(self.ref.province_short)
-        county_re = f"^({self.ref.county_alternation})"
         # The province name (full, else short) dropped from the start, by plain comparison rather than a regex.
         sql = layer(sql, [f"CASE WHEN substr({text}, 1, {len(province)}) = {d.lit(province)} "
                           f"THEN substr({text}, {len(province) + 1}) WHEN substr({text}, 1, {len(short)}) = "
                           f"{d.lit(short)} THEN substr({text}, {len(short) + 1}) ELSE {text} END AS {p}_t1"])
-        sql = layer(sql, [f"{d.regexp_extract(f'q.{p}_t1', county_re, 1)} AS {p}_cf",
-                          f"{d.regexp_extract(f'q.{p}_t1', f'^({self.ref.city_alternation})', 1)} AS {p}_c0"])
+        counties, cities = self.ref.county_alternation.split("|"), self.ref.city_alternation.split("|")
+        sql = layer(sql, [f"{self._longest_prefix(f'q.{p}_t1', counties)} AS {p}_cf",
+                          f"{self._longest_prefix(f'q.{p}_t1', cities)} AS {p}_c0"])
         sql = layer(sql, [f"CASE WHEN q.{p}_cf <> '' THEN '' ELSE q.{p}_c0 END AS {p}_city"])
         sql = layer(sql, [f"substr(q.{p}_t1, length(q.{p}_city) + 1) AS {p}_after"])
         sql = layer(sql, [f"CASE WHEN q.{p}_cf <> '' THEN q.{p}_cf ELSE "
-                          f"{d.regexp_extract(f'q.{p}_after', county_re, 1)} END AS {p}_county"])
+                          f"{self._longest_prefix(f'q.{p}_after', counties)} END AS {p}_county"])
         return layer(sql, [f"substr(q.{p}_after, length(q.{p}_county) + 1) AS {p}_rest"])
 
     def parse_sql(self) -> str:
