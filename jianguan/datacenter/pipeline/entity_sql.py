@@ -121,8 +121,10 @@ class EntitySql:
                           for f in present])
         sql = layer(sql, [f"CASE WHEN q.g_width OR q.g_space THEN {squeeze_spaces(d, f'q.w_{f}')} ELSE q.w_{f} END "
                           f"AS sp_{f}" for f in present])
-        sql = layer(sql, [f"(length(q.sp_{f}) <= {longest} AND upper(q.sp_{f}) IN ({markers})) AS nm_{f}"
-                          for f in present])
+        # CASE rather than AND: a projection evaluates both sides of an AND for every row, a CASE only upper-cases
+        # the values short enough to be a marker.
+        sql = layer(sql, [f"CASE WHEN length(q.sp_{f}) <= {longest} THEN upper(q.sp_{f}) IN ({markers}) ELSE false END "
+                          f"AS nm_{f}" for f in present])
         cols = ["q.row_no"]
         for f in FIELD_NAMES:
             if f not in present:
