@@ -7,7 +7,7 @@ linking rows without a credit code, and which source supplied each current value
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -91,7 +91,7 @@ class DatabaseMasterData:
             cursor.execute(sql, params)
             return _rows_to_table(cursor.fetchall())
 
-    def existing(self, usccs: list[str], ids: list[int]) -> pa.Table:
+    def existing(self, usccs: Sequence[str], ids: list[int]) -> pa.Table:
         if not usccs and not ids:
             return runner.EXISTING_SCHEMA.empty_table()
         if not Subject.objects.exists():
@@ -104,7 +104,7 @@ class DatabaseMasterData:
                 parts.append(self._query("uscc IS NOT NULL", []))
         else:
             for i in range(0, len(usccs), CHUNK):
-                chunk = usccs[i : i + CHUNK]
+                chunk = list(usccs[i : i + CHUNK])
                 parts.append(self._query(f"uscc IN ({', '.join(['%s'] * len(chunk))})", chunk))
         for i in range(0, len(ids), CHUNK):
             id_chunk = ids[i : i + CHUNK]
