@@ -1,15 +1,15 @@
-"""The bulk path into the operational database: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
+"""The bulk path into the operational database: binary ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
 
 For a load that is large relative to its table, PostgreSQL's documented bulk-load practice ("Populating a
 Database": remove indexes and foreign-key constraints, load, recreate them) is applied *inside the loading
-transaction*: :func:`rebuilding_indexes` takes the table's ``ACCESS EXCLUSIVE`` lock, drops its plain secondary
-indexes and its foreign-key constraints, and recreates them from their own definitions once the rows are in. Each
-index is then built by one sort instead of a million random insertions, and each foreign key is checked by one join
-instead of one trigger per row. PostgreSQL's DDL is transactional: if anything fails before the commit, the rollback
-restores every index and constraint as it was, so no reader ever sees the table without them. While the load runs,
-readers of the table wait for the lock (that is the price, paid only for loads at least as large as the table).
-
-Primary keys, unique constraints and unique indexes always stay in place, so uniqueness is enforced throughout.
+transaction*: :func:`rebuilding_indexes` takes the table's ``ACCESS EXCLUSIVE`` lock, drops its secondary indexes,
+its foreign-key constraints and the unique / primary-key constraints no other table's foreign key depends on, and
+recreates all of them from their own definitions once the rows are in. Each index is then built by one sort
+instead of a million scattered insertions, each foreign key is checked by one join instead of one trigger per row,
+and each unique constraint is checked over the whole table when it is re-added. PostgreSQL's DDL is transactional:
+if anything fails before the commit (a duplicate, a dangling reference), the rollback restores every index and
+constraint as it was, so no reader ever sees the table without them. While the load runs, readers of the table wait
+for the lock (that is the price, paid only for loads at least as large as the table).
 """
 
 # ruff: noqa: S608 - table and index names come from the model's metadata and the catalogue, never from input.
@@ -151,6 +151,53 @@ def _copy_binary(cursor: Any, db_table: str, columns: Sequence[str], table: pa.T
         copy.write(encoder.finish())
 
 
+#: From this many ids on, :func:`reserve_ids` takes them as one range.
+ID_RANGE_FROM = 10_000
+
+
+def reserve_ids(db_table: str, count: int) -> list[int]:
+    """``count`` new ids of ``db_table`` (an auto-increment ``id``), taken in the caller's transaction so rows can be
+    written with their ids (and referred to) in bulk.
+
+    PostgreSQL, many ids: one range from the table's own sequence — ``ALTER SEQUENCE … INCREMENT BY count`` then one
+    ``nextval``. ``ALTER SEQUENCE`` blocks every other ``nextval`` of that sequence until the caller's transaction
+    ends (documented behaviour), so no other session can draw a value inside the range; it is transactional, so a
+    rolled-back load leaves the sequence as it was. PostgreSQL, few ids: ``nextval`` per id, returned as the runs
+    of consecutive values drawn (one run unless another session drew meanwhile). SQLite: the next ids after the
+    largest, safe because the caller's transaction already holds SQLite's write lock."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [db_table])
+            row = cursor.fetchone()
+            sequence = str(row[0]) if row else ""
+            if count >= ID_RANGE_FROM:
+                cursor.execute("SELECT increment_by FROM pg_sequences WHERE format('%%I.%%I', schemaname, "
+                               "sequencename)::regclass = %s::regclass", [sequence])
+                increment = cursor.fetchone()
+                step = int(increment[0]) if increment else 1
+                cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY {int(count)}")
+                cursor.execute("SELECT nextval(%s::regclass)", [sequence])
+                last = cursor.fetchone()
+                cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY {step}")
+                end = int(last[0]) if last else 0
+                return list(range(end - count + 1, end + 1))
+            cursor.execute(
+                "SELECT min(v), count(*) FROM (SELECT v, v - row_number() OVER (ORDER BY v) AS run FROM "
+                "(SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) s) r GROUP BY run ORDER BY 1",
+                [sequence, count],
+            )
+            ids: list[int] = []
+            for start, length in cursor.fetchall():
+                ids.extend(range(int(start), int(start) + int(length)))
+            return ids
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {db_table}")
+        found = cursor.fetchone()
+        first = int(found[0] if found else 0) + 1
+        return list(range(first, first + count))
+
+
 @dataclass
 class Rebuild:
     """What :func:`rebuilding_indexes` took off a table, to put back (names with their full definitions)."""
@@ -158,6 +205,7 @@ class Rebuild:
     table: str
     active: bool = False
     reason: str = ""
+    keys: list[tuple[str, str]] = field(default_factory=list)  # unique / primary-key constraints
     indexes: list[tuple[str, str]] = field(default_factory=list)
     foreign_keys: list[tuple[str, str]] = field(default_factory=list)
 
@@ -196,6 +244,17 @@ def _secondary_indexes(cursor: Any, db_table: str) -> list[tuple[str, str]]:
     return [(str(name), str(definition)) for name, definition in cursor.fetchall()]
 
 
+def _unreferenced_keys(cursor: Any, db_table: str) -> list[tuple[str, str]]:
+    """Unique and primary-key constraints of the table that no foreign key (of any table) relies on."""
+    cursor.execute(
+        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.conrelid = %s::regclass "
+        "AND c.contype IN ('p', 'u') AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+        "AND f.confrelid = c.conrelid AND f.conindid = c.conindid) ORDER BY c.contype, c.conname",
+        [db_table],
+    )
+    return [(str(name), str(definition)) for name, definition in cursor.fetchall()]
+
+
 def _foreign_keys(cursor: Any, db_table: str) -> list[tuple[str, str]]:
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
@@ -205,28 +264,41 @@ def _foreign_keys(cursor: Any, db_table: str) -> list[tuple[str, str]]:
     return [(str(name), str(definition)) for name, definition in cursor.fetchall()]
 
 
-def _lock_exclusively(cursor: Any, db_table: str) -> bool:
-    """Take the table's ACCESS EXCLUSIVE lock, waiting at most :data:`LOCK_TIMEOUT`; False when it was busy."""
+def _take_off(cursor: Any, rebuild: Rebuild) -> bool:
+    """Take the table's ACCESS EXCLUSIVE lock (waiting at most :data:`LOCK_TIMEOUT`) and drop what is to be rebuilt,
+    in a savepoint: when the lock is busy or the table cannot be altered now (e.g. this transaction already has
+    deferred checks pending on it), nothing is dropped and the load goes the ordinary way."""
+    db_table = rebuild.table
     cursor.execute("SELECT current_setting('lock_timeout')")
     previous = cursor.fetchone()[0]
     try:
-        with transaction.atomic():  # a savepoint: a timed-out LOCK must not abort the loading transaction
+        with transaction.atomic():  # a savepoint: a failure here must not abort the loading transaction
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
             cursor.execute(f"LOCK TABLE {db_table} IN ACCESS EXCLUSIVE MODE")
-    except DatabaseError as exc:  # lock_not_available: someone holds the table; load the ordinary way
+            indexes = _secondary_indexes(cursor, db_table)
+            foreign_keys = _foreign_keys(cursor, db_table)
+            keys = _unreferenced_keys(cursor, db_table)
+            for name, _definition in (*foreign_keys, *keys):
+                cursor.execute(f'ALTER TABLE {db_table} DROP CONSTRAINT "{name}"')
+            for name, _definition in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+    except DatabaseError as exc:
         logger.info("bulk load into %s without index rebuild: %s", db_table, exc)
+        rebuild.reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return False
     finally:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    rebuild.indexes, rebuild.foreign_keys, rebuild.keys = indexes, foreign_keys, keys
     return True
 
 
 @contextmanager
 def rebuilding_indexes(db_table: str, incoming_rows: int, *, min_rows: int | None = None,
                        ratio: float | None = None, maintenance_work_mem: str = "256MB") -> Iterator[Rebuild]:
-    """Around the writes of one large load into ``db_table`` (inside the caller's transaction): take the plain
-    secondary indexes and the foreign keys off first, recreate them after. Smaller loads (see
-    :func:`wants_rebuild`), SQLite, and a table whose lock is busy are loaded with everything in place.
+    """Around the writes of one large load into ``db_table`` (inside the caller's transaction): take the secondary
+    indexes, the foreign keys and the unreferenced unique keys off first, recreate them after. Smaller loads (see
+    :func:`wants_rebuild`), SQLite, a table whose lock is busy and one this transaction has deferred checks
+    pending on are loaded with everything in place.
 
     The recreated foreign keys are validated over the whole table by PostgreSQL itself, so nothing can reference
     a missing row afterwards; a failure raises and rolls the whole load back.
@@ -238,21 +310,14 @@ def rebuilding_indexes(db_table: str, incoming_rows: int, *, min_rows: int | Non
     if not connection.in_atomic_block:
         raise RuntimeError("rebuilding_indexes must run inside the loading transaction")
     with connection.cursor() as cursor:
-        if _lock_exclusively(cursor, db_table):
-            rebuild.active = True
-            rebuild.indexes = _secondary_indexes(cursor, db_table)
-            rebuild.foreign_keys = _foreign_keys(cursor, db_table)
-            for name, _definition in rebuild.foreign_keys:
-                cursor.execute(f'ALTER TABLE {db_table} DROP CONSTRAINT "{name}"')
-            for name, _definition in rebuild.indexes:
-                cursor.execute(f'DROP INDEX "{name}"')
-        else:
-            rebuild.reason = "lock busy"
+        rebuild.active = _take_off(cursor, rebuild)
     yield rebuild
     if not rebuild.active:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [maintenance_work_mem])
+        for name, definition in rebuild.keys:  # first: a foreign key of the table to itself needs its key
+            cursor.execute(f'ALTER TABLE {db_table} ADD CONSTRAINT "{name}" {definition}')
         for _name, definition in rebuild.indexes:
             cursor.execute(definition)
         for name, definition in rebuild.foreign_keys:

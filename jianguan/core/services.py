@@ -477,52 +477,10 @@ SUBJECT_BULK_FIELDS = (
 )
 
 
-#: From this many ids on, :func:`reserve_subject_ids` takes them as one range.
-ID_RANGE_FROM = 10_000
-
-
 def reserve_subject_ids(count: int) -> list[int]:
     """``count`` new master-record ids, taken in the caller's transaction (so lineage can name them before the rows
-    are written).
-
-    PostgreSQL, many ids: one range from the table's own sequence — ``ALTER SEQUENCE … INCREMENT BY count`` then one
-    ``nextval``. ``ALTER SEQUENCE`` blocks every other ``nextval`` of that sequence until the caller's transaction
-    ends (documented behaviour), so no other session can draw a value inside the range; it is transactional, so a
-    rolled-back load leaves the sequence as it was. PostgreSQL, few ids: ``nextval`` per id, returned as the runs
-    of consecutive values drawn (one run unless another session drew meanwhile). SQLite: the next ids after the
-    largest, safe because the caller's transaction already holds SQLite's write lock."""
-    if count <= 0:
-        return []
-    table = Subject._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            row = cursor.fetchone()
-            sequence = str(row[0]) if row else ""
-            if count >= ID_RANGE_FROM:
-                cursor.execute("SELECT increment_by FROM pg_sequences WHERE format('%%I.%%I', schemaname, "
-                               "sequencename)::regclass = %s::regclass", [sequence])
-                increment = cursor.fetchone()
-                step = int(increment[0]) if increment else 1
-                cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY {int(count)}")
-                cursor.execute("SELECT nextval(%s::regclass)", [sequence])
-                last = cursor.fetchone()
-                cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY {step}")
-                end = int(last[0]) if last else 0
-                return list(range(end - count + 1, end + 1))
-            cursor.execute(
-                "SELECT min(v), count(*) FROM (SELECT v, v - row_number() OVER (ORDER BY v) AS run FROM "
-                "(SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) s) r GROUP BY run ORDER BY 1",
-                [sequence, count],
-            )
-            ids: list[int] = []
-            for start, length in cursor.fetchall():
-                ids.extend(range(int(start), int(start) + int(length)))
-            return ids
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608 - the model's own table name
-        found = cursor.fetchone()
-        first = int(found[0] if found else 0) + 1
-        return list(range(first, first + count))
+    are written); see :func:`jianguan.core.bulkload.reserve_ids`."""
+    return bulkload.reserve_ids(Subject._meta.db_table, count)
 
 
 @contextmanager

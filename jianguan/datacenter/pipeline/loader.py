@@ -87,7 +87,9 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
         lineage = _lineage_rows(batch, result, subject_ids, now)
         lap("prepare lineage")
         with bulkload.rebuilding_indexes(LineageRecord._meta.db_table, lineage.num_rows) as lineage_rebuild:
-            written_lineage = bulk_insert(LineageRecord._meta.db_table, LINEAGE_COLUMNS, lineage)
+            ids = pa.array(bulkload.reserve_ids(LineageRecord._meta.db_table, lineage.num_rows), pa.int64())
+            lineage = lineage.add_column(0, "id", ids)
+            written_lineage = bulk_insert(LineageRecord._meta.db_table, ("id", *LINEAGE_COLUMNS), lineage)
             lap("insert lineage")
         if lineage_rebuild.active:
             lap("rebuild lineage indexes")
