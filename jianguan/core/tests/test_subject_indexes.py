@@ -33,14 +33,15 @@ def test_master_records_carry_one_index_per_kind_of_query() -> None:
 @pytest.mark.parametrize(("queryset", "index"), [
     (lambda: Subject.objects.filter(region__code__startswith="3201"), "core_subject_region_scope"),
     (lambda: Subject.objects.filter(region_id="320106", subject_type="individual"), "core_subject_region_scope"),
-    (lambda: Subject.objects.filter(name="测试企业有限公司", region__code__startswith="32"), "core_subject_name"),
+    (lambda: Subject.objects.filter(name="测试企业有限公司"), "core_subject_name"),
     (lambda: Subject.objects.filter(uscc__in=["91320106MA1XXXXX0X"]), "core_subject_unique_uscc"),
     (lambda: Subject.objects.filter(industry__code__startswith="52"), "core_subject_industry"),
 ])
 def test_the_queries_the_application_runs_can_use_an_index(queryset, index) -> None:
     """Data scope and region filters are prefix queries (``region_id::text LIKE '3201%'``): outside the C locale
-    only the pattern-ops index serves them, and it serves equality too."""
-    sql, params = queryset().query.sql_with_params()
+    only the pattern-ops index serves them, and it serves equality too. (Each query names the columns of one index
+    only: on the test's near-empty table the planner may pick any usable index for a combined filter.)"""
+    sql, params = queryset().order_by().query.sql_with_params()  # no ORDER BY id: the pkey could serve that
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
