@@ -271,14 +271,16 @@ class Subject(AuditedModel, TimeStampedModel):
     Shared master data: visible to every department inside the viewer's region subtree.
     """
 
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    # The indexes are declared in Meta (not with unique=/db_index= here): on PostgreSQL those would each add a
+    # varchar_pattern_ops twin, and every index costs a write per row in the data centre's million-row loads.
+    uscc = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=200)
     subject_type = models.CharField(_("type"), max_length=12, choices=SubjectType.choices)
     legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"), db_index=False)
     industry = models.ForeignKey(
-        IndustryCode, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("industry")
+        IndustryCode, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("industry"), db_index=False
     )
     registered_capital = models.DecimalField(
         _("registered capital (10k CNY)"), max_digits=16, decimal_places=4, null=True, blank=True
@@ -296,7 +298,20 @@ class Subject(AuditedModel, TimeStampedModel):
         verbose_name = _("supervised entity")
         verbose_name_plural = _("supervised entities")
         permissions = [("export_subject", "Can export supervised entities")]
-        indexes = [models.Index(fields=["region", "subject_type"], name="core_subject_region_type")]
+        # What the application asks of master records, one index each (PostgreSQL; SQLite ignores the opclasses):
+        # - the credit code: unique, looked up by equality (``uscc=``, ``uscc__in=``);
+        # - the name: equality (complaints match a reported name inside a region); ``contains`` searches scan;
+        # - the region: data scope and region filters are prefix queries (``region__code__startswith``, i.e.
+        #   ``region_id::text LIKE '3201%'``), which outside the C locale only a pattern-ops index serves; it also
+        #   serves equality (the PROTECT check when a region is deleted) and the type filter inside a region;
+        # - the industry: prefix filter (``industry__code__startswith``) and equality (PROTECT on delete).
+        constraints = [models.UniqueConstraint(fields=["uscc"], name="core_subject_unique_uscc")]
+        indexes = [
+            models.Index(fields=["name"], name="core_subject_name"),
+            models.Index(fields=["region", "subject_type"], name="core_subject_region_scope",
+                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["industry"], name="core_subject_industry", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.name

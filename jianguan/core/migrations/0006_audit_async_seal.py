@@ -22,7 +22,7 @@ def mac_existing_entries(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_keyed_audit_chain'),
+        ('core', '0005_subject_load_indexes'),
     ]
 
     operations = [

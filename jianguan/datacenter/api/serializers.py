@@ -136,6 +136,7 @@ class ConflictSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class LineageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     source_code = serializers.CharField(source="source.code", read_only=True)
+    fields = serializers.SerializerMethodField(method_name="get_field_masks")  # get_fields is DRF's own
     steps = serializers.SerializerMethodField()
 
     class Meta:
@@ -143,6 +144,11 @@ class LineageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["id", "subject", "batch", "source", "source_code", "row_no", "action", "fields", "steps",
                   "duplicate_rows", "recorded_at"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_field_masks(self, obj: LineageRecord) -> dict[str, int]:
+        """Per field this row set: the bit mask of the steps applied (``steps`` spells them out)."""
+        return obj.fields
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_steps(self, obj: LineageRecord) -> dict[str, Any]:

@@ -194,13 +194,17 @@ class LineageRecord(models.Model):
 
     # Written a million at a time by COPY in the loading transaction, which allocates the subject ids itself: the
     # database-level constraints (one deferred trigger check per row and key) are left out; Django still cascades.
+    # Looked up by subject (explanations, provenance) and by batch; never by source, so that key has no index.
     subject = models.ForeignKey("core.Subject", on_delete=models.CASCADE, related_name="+", db_index=True,
                                 db_constraint=False)
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="lineage", db_constraint=False)
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                               db_index=False)
     row_no = models.PositiveIntegerField(_("row"))
     action = models.CharField(_("action"), max_length=10, choices=LineageAction.choices)
-    fields = models.JSONField(_("fields and steps"), default=dict)
+    # The step mask of each field this row set, by position in ``pipeline.fields.LINEAGE_FIELDS`` ("1,,,,257"):
+    # a few bytes instead of a JSON object per row, read and written as the ``fields`` mapping.
+    field_steps = models.CharField(_("fields and steps"), max_length=200, blank=True, default="")
     duplicate_rows = models.JSONField(_("identical rows"), default=list, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
@@ -217,6 +221,19 @@ class LineageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_id} ← {self.batch_id}:{self.row_no}"
+
+    @property
+    def fields(self) -> dict[str, int]:
+        """Each field this row set or changed → the bit mask of the steps applied to its value."""
+        from jianguan.datacenter.pipeline.fields import decode_field_steps
+
+        return decode_field_steps(self.field_steps)
+
+    @fields.setter
+    def fields(self, value: dict[str, int]) -> None:
+        from jianguan.datacenter.pipeline.fields import encode_field_steps
+
+        self.field_steps = encode_field_steps(value)
 
     def steps(self, field: str) -> list[str]:
         """Step codes applied to ``field`` on its way from the source row."""

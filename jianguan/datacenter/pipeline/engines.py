@@ -129,7 +129,7 @@ class DuckDBEngine(Engine):
         return self.con.sql(sql).to_arrow_table()
 
     def write_parquet(self, table: str, path: str) -> None:
-        self.con.execute(f"COPY {table} TO '{path.replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
+        self.con.execute(f"COPY (SELECT * FROM {table}) TO '{path.replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
 
     def splink_api(self) -> Any:
         if self._splink is None:

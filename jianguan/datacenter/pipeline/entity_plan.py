@@ -23,7 +23,7 @@ Steps travel as bit masks (:data:`jianguan.datacenter.pipeline.fields.STEP_BITS`
 from __future__ import annotations
 
 from jianguan.datacenter.pipeline.dialect import Dialect
-from jianguan.datacenter.pipeline.fields import MASTER_FIELDS, STEP_BITS
+from jianguan.datacenter.pipeline.fields import LINEAGE_FIELDS, MASTER_FIELDS, STEP_BITS
 
 #: Master fields compared and merged (the credit code is the key, not a compared value).
 MERGED_FIELDS = tuple(f for f in MASTER_FIELDS if f != "uscc")
@@ -194,18 +194,20 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
 
 
 def member_plan_sql(d: Dialect) -> str:
-    """Each member row with its entity's action and the fields it set (a JSON object of step masks)."""
+    """Each member row with its entity's action and the fields it set: ``field_steps``, the step mask of each field
+    at its position in :data:`LINEAGE_FIELDS` (see :func:`jianguan.datacenter.pipeline.fields.encode_field_steps`)."""
     parts = ", ".join(
-        f"CASE WHEN p.set_row_{f} = m.row_no THEN concat('\"{f}\":', CAST(p.set_steps_{f} AS STRING)) END"
-        for f in MERGED_FIELDS
+        f"coalesce(CASE WHEN p.set_row_{f} = m.row_no THEN CAST(p.set_steps_{f} AS STRING) END, '')"
+        if f in MERGED_FIELDS else "''"
+        for f in LINEAGE_FIELDS
     )
-    fields_json = f"concat('{{', concat_ws(',', {parts}), '}}')"
+    field_steps = d.regexp_replace_all(f"concat_ws(',', {parts})", ",+$", "")
     contributes = " OR ".join(f"coalesce(p.set_row_{f} = m.row_no, false)" for f in MERGED_FIELDS)
     action = ("CASE WHEN m.role = 'link' THEN 'linked' WHEN p.action = 'create' THEN 'created' "
               "ELSE 'updated' END")
     return (
         f"SELECT m.target_key, p.existing_id, p.action AS entity_action, p.out_of_scope, p.rep_row, m.row_no, "
-        f"m.role, m.weight, m.probability, m.partner, {action} AS action, {fields_json} AS fields, "
+        f"m.role, m.weight, m.probability, m.partner, {action} AS action, {field_steps} AS field_steps, "
         f"({contributes}) AS contributes FROM dc_members m JOIN dc_plan p ON p.target_key = m.target_key"
     )
 
@@ -217,8 +219,9 @@ def lineage_sql(d: Dialect) -> str:
     dups = (f"SELECT mm.target_key, {d.join_sorted_ints(idle)} AS dups FROM dc_member_plan mm "
             "JOIN dc_target_sizes z ON z.target_key = mm.target_key WHERE z.n > 1 GROUP BY mm.target_key")
     return (
-        "SELECT mp.target_key, mp.existing_id, mp.row_no, mp.action, mp.fields, mp.role, mp.weight, mp.probability, "
-        "mp.partner, CASE WHEN mp.row_no = mp.rep_row THEN coalesce(dd.dups, '') ELSE '' END AS duplicate_rows "
+        "SELECT mp.target_key, mp.existing_id, mp.row_no, mp.action, mp.field_steps, mp.role, mp.weight, "
+        "mp.probability, mp.partner, "
+        "CASE WHEN mp.row_no = mp.rep_row THEN coalesce(dd.dups, '') ELSE '' END AS duplicate_rows "
         f"FROM dc_member_plan mp LEFT JOIN ({dups}) dd ON dd.target_key = mp.target_key "
         "WHERE NOT mp.out_of_scope AND ((mp.entity_action <> 'unchanged' AND mp.contributes) "
         "OR mp.partner IS NOT NULL)"

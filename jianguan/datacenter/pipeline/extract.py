@@ -198,22 +198,33 @@ def _sql_path(path: Path) -> str:
 def load_source_table(engine: Engine, prepared: Prepared, table: str = "dc_src") -> list[str]:
     """Create ``table(row_no, <source columns as text>)``; returns the source headers."""
     if engine.name == "duckdb":
-        if prepared.format == "csv":
-            reader = (f"read_csv({_sql_path(prepared.path)}, header = true, all_varchar = true, "
-                      "null_padding = true, sample_size = -1)")
-        else:
-            reader = f"read_parquet({_sql_path(prepared.path)})"
         con = engine.con  # type: ignore[attr-defined]
-        try:
-            columns = [c[0] for c in con.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-        except Exception as exc:
-            raise ExtractError(f"无法解析文件：{str(exc).splitlines()[0][:200]}") from None
-        data = [c for c in columns if c != ROW_NO_COLUMN]
         q = engine.dialect.ident
+        path = _sql_path(prepared.path)
+        if prepared.format == "csv":
+            # The dialect is sniffed from the first rows (DuckDB's default sample); a file whose later rows do not
+            # fit what the sample suggested is read again with the whole file as the sample.
+            readers = [f"read_csv({path}, header = true, all_varchar = true, null_padding = true)",
+                       f"read_csv({path}, header = true, all_varchar = true, null_padding = true, sample_size = -1)"]
+        else:
+            readers = [f"read_parquet({path})"]
+        error: Exception | None = None
+        for reader in readers:
+            try:
+                # One read straight into a table (every value is text); the row numbers are the table's own row
+                # ids, which follow the file because insertion order is preserved.
+                con.execute(f"CREATE OR REPLACE TABLE {table}__read AS SELECT * FROM {reader}")
+                break
+            except Exception as exc:  # DuckDB raises several kinds for a malformed file
+                error = exc
+        else:
+            assert error is not None
+            raise ExtractError(f"无法解析文件：{str(error).splitlines()[0][:200]}") from None
+        columns = [c[0] for c in con.execute(f"DESCRIBE {table}__read").fetchall()]
+        data = [c for c in columns if c != ROW_NO_COLUMN]
         select = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in data)
-        row_no = (f"CAST({q(ROW_NO_COLUMN)} AS BIGINT)" if ROW_NO_COLUMN in columns
-                  else "row_number() OVER () + 1")
-        engine.create_table(table, f"SELECT {row_no} AS row_no, {select} FROM {reader}")
+        row_no = f"CAST({q(ROW_NO_COLUMN)} AS BIGINT)" if ROW_NO_COLUMN in columns else "rowid + 2"
+        engine.create_view(table, f"SELECT {row_no} AS row_no, {select} FROM {table}__read")
         return data
     spark = engine.spark  # type: ignore[attr-defined]
     if prepared.format == "csv":
@@ -253,5 +264,8 @@ def map_to_canonical(engine: Engine, headers: list[str], mapping: dict[str, str]
             select.append(f"{engine.dialect.ident(used[f])} AS {f}")
         else:
             select.append(f"CAST(NULL AS STRING) AS {f}")
-    engine.create_table(table, f"SELECT {', '.join(select)} FROM {source_table}")
+    if engine.name == "duckdb":  # a view: the clean step and the raw copy read the source table directly
+        engine.create_view(table, f"SELECT {', '.join(select)} FROM {source_table}")
+    else:
+        engine.create_table(table, f"SELECT {', '.join(select)} FROM {source_table}")
     return used

@@ -159,6 +159,33 @@ def decode_steps(mask: int | str | None) -> list[str]:
     return [code for code, bit in STEP_BITS.items() if mask & bit]
 
 
+#: The fields a lineage record can name, in the order of its compact ``field_steps`` text (append new ones at the
+#: end: the positions are part of the stored data).
+LINEAGE_FIELDS = (
+    "name", "subject_type", "legal_representative", "address", "region", "industry", "registered_capital",
+    "established_on", "status", "uscc",
+)
+_LINEAGE_POSITION = {f: i for i, f in enumerate(LINEAGE_FIELDS)}
+
+
+def encode_field_steps(fields: dict[str, int]) -> str:
+    """``{"name": 1, "region": 257}`` → ``"1,,,,257"``: the step mask of each field at its position in
+    :data:`LINEAGE_FIELDS`, empty for a field the record does not set, trailing empties dropped."""
+    slots = [""] * len(LINEAGE_FIELDS)
+    for name, mask in fields.items():
+        if name not in _LINEAGE_POSITION:
+            raise ValueError(f"not a lineage field: {name}")
+        slots[_LINEAGE_POSITION[name]] = str(int(mask))
+    return ",".join(slots).rstrip(",")
+
+
+def decode_field_steps(text: str | None) -> dict[str, int]:
+    """The inverse of :func:`encode_field_steps` (fields in :data:`LINEAGE_FIELDS` order)."""
+    if not text:
+        return {}
+    return {LINEAGE_FIELDS[i]: int(mask) for i, mask in enumerate(text.split(",")) if mask != ""}
+
+
 def decode_problems(mask: int | None) -> list[str]:
     if not mask:
         return []

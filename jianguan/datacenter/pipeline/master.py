@@ -7,7 +7,7 @@ linking rows without a credit code, and which source supplied each current value
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.db import connection
 
 from jianguan.core.models import Subject
 from jianguan.datacenter.pipeline import runner
+from jianguan.datacenter.pipeline.fields import decode_field_steps
 
 _SELECT = (
     "SELECT id, uscc, name, subject_type, legal_representative, address, region_id, industry_id, "
@@ -90,7 +91,7 @@ class DatabaseMasterData:
             cursor.execute(sql, params)
             return _rows_to_table(cursor.fetchall())
 
-    def existing(self, usccs: list[str], ids: list[int]) -> pa.Table:
+    def existing(self, usccs: Sequence[str], ids: list[int]) -> pa.Table:
         if not usccs and not ids:
             return runner.EXISTING_SCHEMA.empty_table()
         if not Subject.objects.exists():
@@ -103,7 +104,7 @@ class DatabaseMasterData:
                 parts.append(self._query("uscc IS NOT NULL", []))
         else:
             for i in range(0, len(usccs), CHUNK):
-                chunk = usccs[i : i + CHUNK]
+                chunk = list(usccs[i : i + CHUNK])
                 parts.append(self._query(f"uscc IN ({', '.join(['%s'] * len(chunk))})", chunk))
         for i in range(0, len(ids), CHUNK):
             id_chunk = ids[i : i + CHUNK]
@@ -128,9 +129,9 @@ class DatabaseMasterData:
         for i in range(0, len(ids), CHUNK):
             chunk = ids[i : i + CHUNK]
             records = LineageRecord.objects.filter(subject_id__in=chunk).values_list(
-                "id", "subject_id", "source_id", "fields")
-            for record_id, subject_id, source_id, fields in records:
-                for name in fields or {}:
+                "id", "subject_id", "source_id", "field_steps")
+            for record_id, subject_id, source_id, field_steps in records:
+                for name in decode_field_steps(field_steps):
                     key = (subject_id, name)
                     if key not in latest or record_id > latest[key][0]:
                         latest[key] = (record_id, source_id)

@@ -11,11 +11,12 @@ The database is only read (reference data, the master records the batch touches,
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jianguan.datacenter.linkage import model as lm
 from jianguan.datacenter.linkage.cluster import cluster
@@ -49,8 +50,34 @@ UNKEYED_SCHEMA = pa.schema([("row_no", pa.int64()), ("target_key", pa.string()),
                             ("weight", pa.float64()), ("probability", pa.float64()), ("partner", pa.string())])
 
 
+class TextColumn(Sequence[str]):
+    """A column of strings fetched from the engine, made into Python strings only where they are used (a million
+    credit codes are passed to :meth:`MasterData.existing`, which often needs only their number)."""
+
+    def __init__(self, array: pa.Array | pa.ChunkedArray) -> None:
+        self._array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        self._set: set[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self._array)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return self._array[index].to_pylist()  # type: ignore[no-any-return]
+        return self._array[index].as_py()  # type: ignore[no-any-return]
+
+    def __contains__(self, value: object) -> bool:
+        if self._set is None:
+            self._set = set(self._array.to_pylist())
+        return value in self._set
+
+
 class MasterData(Protocol):
-    def existing(self, usccs: list[str], ids: list[int]) -> pa.Table: ...
+    def existing(self, usccs: Sequence[str], ids: list[int]) -> pa.Table: ...
     def link_candidates(self, city_prefixes: list[str]) -> pa.Table: ...
     def provenance(self, ids: list[int]) -> pa.Table: ...
 
@@ -142,8 +169,9 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     done()
 
     done = step("compare")
-    usccs = [r["uscc"] for r in engine.fetch_rows(
-        "SELECT DISTINCT substr(target_key, 3) AS uscc FROM dc_targets WHERE target_key LIKE 'U:%' ORDER BY 1")]
+    usccs = TextColumn(engine.fetch_arrow(
+        "SELECT DISTINCT substr(target_key, 3) AS uscc FROM dc_targets WHERE target_key LIKE 'U:%' ORDER BY 1"
+    ).column("uscc"))
     subject_ids = sorted({int(k[2:]) for k in link_info["targets"] if k.startswith("S:")})
     engine.register_arrow("dc_existing", _with_schema(master.existing(usccs, subject_ids), EXISTING_SCHEMA))
     def plan(with_provenance: bool) -> str:
@@ -163,9 +191,12 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
 
     done = step("integrate")
     master_cols = ", ".join(f"v_{f} AS {f}" for f in MASTER_COLUMNS)
+    # New records in credit-code order: their ids are reserved in this order, so both the primary key and the
+    # unique credit-code index are written sequentially.
     inserts = engine.fetch_arrow(
         "SELECT target_key, CASE WHEN target_key LIKE 'U:%' THEN substr(target_key, 3) END AS uscc, "
-        f"{master_cols}, rep_row FROM dc_plan WHERE action = 'create' AND NOT out_of_scope"
+        f"{master_cols}, rep_row FROM dc_plan WHERE action = 'create' AND NOT out_of_scope "
+        "ORDER BY uscc NULLS LAST, target_key"
     )
     updates = engine.fetch_arrow(
         f"SELECT existing_id AS id, {master_cols}, rep_row FROM dc_plan WHERE action = 'update' "
@@ -305,9 +336,10 @@ RECORD_FIELDS = (*MASTER_FIELDS, "phone")
 
 def _links(engine: Engine, lineage: pa.Table, info: dict[str, Any]) -> list[dict[str, Any]]:
     """Every row placed by a probabilistic link, with its weight, deciding fields and standardised values."""
-    rows = [r for r in lineage.to_pylist() if r["partner"] is not None]
-    if not rows:
+    linked = lineage.filter(pc.is_valid(lineage.column("partner")))
+    if linked.num_rows == 0:
         return []
+    rows = linked.to_pylist()
     values = {
         r["row_no"]: {f: r[f"s_{f}"] for f in RECORD_FIELDS if r[f"s_{f}"] is not None}
         for r in engine.fetch_rows(
