@@ -7,10 +7,21 @@ per model and column set, and reads back an auto-increment key with ``RETURNING`
 
 It sends no model signals, so it refuses ``AuditedModel`` instances (their automatic diff rides on ``post_save``);
 use it where the service writes its own business audit event, as intake does.
+
+``queued()`` goes one step further for a transaction that writes several tables whose rows nobody reads back
+before the commit (a ticket's reporter, timeline step, outbox event and audit entry): inside it, ``insert`` only
+queues its statements, and they reach the database together when the block ends — on PostgreSQL as one
+multi-statement query, one round trip instead of one per table — with generated keys read back from each
+statement's ``RETURNING`` and set on the instances then. Any other SQL run on the connection inside the block sends
+the queue first, so nothing ever reads around it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +40,74 @@ def _statement(model: type[models.Model], columns: tuple[str, ...], rows: int, r
     if returning:
         sql += f" RETURNING {quote(returning)}"
     return sql
+
+
+@dataclass
+class _Statement:
+    sql: str
+    params: list[Any]
+    model: type[models.Model]
+    group: list[models.Model]
+    generate_pk: bool
+    returns: bool
+
+
+@dataclass
+class _Queue:
+    using: str
+    statements: list[_Statement] = field(default_factory=list)
+    sending: bool = False
+
+    def send(self) -> None:
+        if not self.statements or self.sending:
+            return
+        statements, self.statements = self.statements, []
+        connection = connections[self.using]
+        self.sending = True
+        try:
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql" and len(statements) > 1:
+                    # one simple-protocol query with every statement; each result is read in turn
+                    cursor.execute(";\n".join(st.sql for st in statements),
+                                   [p for st in statements for p in st.params])
+                    for index, statement in enumerate(statements):
+                        if index:
+                            cursor.nextset()
+                        _apply_keys(cursor, connection, statement)
+                else:
+                    for statement in statements:
+                        cursor.execute(statement.sql, statement.params)
+                        _apply_keys(cursor, connection, statement)
+        finally:
+            self.sending = False
+
+
+_queues: ContextVar[dict[str, _Queue] | None] = ContextVar("fastinsert_queues", default=None)
+
+
+@contextmanager
+def queued(using: str = "default") -> Iterator[None]:
+    """Queue the ``insert`` calls of this block and send them together when it ends (see the module docstring).
+
+    Meant inside a transaction: if the block raises, the queued statements are dropped with it. Nested blocks join
+    the outer one."""
+    queues = _queues.get() or {}
+    if using in queues:
+        yield
+        return
+    queue = _Queue(using)
+    token = _queues.set({**queues, using: queue})
+
+    def send_first(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queue.send()  # other SQL inside the block: the queued rows go first, so it sees them
+        return execute(sql, params, many, context)
+
+    try:
+        with connections[using].execute_wrapper(send_first):
+            yield
+            queue.send()
+    finally:
+        _queues.reset(token)
 
 
 def insert(*objs: models.Model, using: str = "default") -> None:
@@ -71,14 +150,27 @@ def _insert_rows(cursor: Any, connection: Any, model: type[models.Model], group:
     fields = [f for f in meta.local_concrete_fields if not (generate_pk and f is pk_field)]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in group for f in fields]
     returning = pk_field.column if generate_pk and returns else ""
-    cursor.execute(_statement(model, tuple(f.column for f in fields), len(group), returning, using), params)
-    if generate_pk:
-        if returns:
+    statement = _Statement(_statement(model, tuple(f.column for f in fields), len(group), returning, using), params,
+                           model, group, generate_pk, returns)
+    queue = (_queues.get() or {}).get(using)
+    if queue is not None and not queue.sending and (returns or not generate_pk):
+        queue.statements.append(statement)
+        return
+    cursor.execute(statement.sql, statement.params)
+    _apply_keys(cursor, connection, statement)
+
+
+def _apply_keys(cursor: Any, connection: Any, statement: _Statement) -> None:
+    meta = statement.model._meta
+    pk_field = meta.pk
+    assert pk_field is not None
+    if statement.generate_pk:
+        if statement.returns:
             keys = [row[0] for row in cursor.fetchall()]
         else:
             keys = [connection.ops.last_insert_id(cursor, meta.db_table, pk_field.column)]
-        for obj, key in zip(group, keys, strict=True):
+        for obj, key in zip(statement.group, keys, strict=True):
             setattr(obj, pk_field.attname, pk_field.to_python(key))
-    for obj in group:
+    for obj in statement.group:
         obj._state.adding = False
-        obj._state.db = using
+        obj._state.db = connection.alias

@@ -22,9 +22,10 @@ from jianguan.complaints.models import (
     Supervision,
 )
 from jianguan.complaints.services import IntakeRecord
+from jianguan.core.api.serializers import SharedFieldsSerializer
 
 
-class IntakeSerializer(serializers.Serializer):
+class IntakeSerializer(SharedFieldsSerializer):
     """One submission from the 12345 platform or a department system."""
 
     idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=120,

@@ -60,3 +60,51 @@ def test_many_rows_of_one_model_go_in_one_statement_with_their_keys_in_order(db,
         fastinsert.insert(*tokens)
     stored = dict(ApiToken.objects.filter(user=user).values_list("pk", "name"))
     assert [stored[t.pk] for t in tokens] == [f"t{i}" for i in range(7)]
+
+
+def test_queued_inserts_of_several_tables_reach_the_database_together(db, django_assert_num_queries) -> None:
+    from django.db import connection, transaction
+
+    user = make_user("fast_queued", "320106", roles=["api_client"], is_machine=True)
+    expires = timezone.now() + dt.timedelta(days=3)
+    tokens = [ApiToken(name=f"q{i}", user=user, prefix=f"que{i:05d}", secret_hash="h" * 64, expires_at=expires)
+              for i in range(3)]
+    event = OutboxEvent(topic="test.q", payload={"n": 1})
+    # one round trip on PostgreSQL (one multi-statement query); SQLite runs the statements one after the other
+    with transaction.atomic(), django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        with fastinsert.queued():
+            fastinsert.insert(*tokens)
+            fastinsert.insert(event)
+            processed = ProcessedEvent(event_id=event.pk, handler="queued")
+            fastinsert.insert(processed)
+            assert tokens[0].pk is None  # keys arrive when the queue is sent
+    assert all(t.pk is not None and not t._state.adding for t in tokens)
+    stored = dict(ApiToken.objects.filter(user=user).values_list("pk", "name"))
+    assert [stored[t.pk] for t in tokens] == ["q0", "q1", "q2"]
+    assert ProcessedEvent.objects.get(pk=processed.pk).event_id == event.pk  # written after the row it refers to
+
+
+def test_other_sql_inside_a_queued_block_sees_the_queued_rows(db) -> None:
+    from django.db import transaction
+
+    with transaction.atomic(), fastinsert.queued():
+        fastinsert.insert(OutboxEvent(topic="test.visible"))
+        assert OutboxEvent.objects.filter(topic="test.visible").count() == 1  # the queue went first
+        fastinsert.insert(OutboxEvent(topic="test.visible"))
+    assert OutboxEvent.objects.filter(topic="test.visible").count() == 2
+
+
+def test_a_failing_queued_block_writes_nothing(db) -> None:
+    from django.db import IntegrityError, transaction
+
+    event = OutboxEvent(topic="test.fail")
+    fastinsert.insert(event)
+    with pytest.raises(IntegrityError), transaction.atomic(), fastinsert.queued():
+        fastinsert.insert(OutboxEvent(topic="test.fail.new"))
+        fastinsert.insert(ProcessedEvent(event_id=event.pk, handler="x"), ProcessedEvent(event_id=event.pk,
+                                                                                          handler="x"))
+    assert not OutboxEvent.objects.filter(topic="test.fail.new").exists()
+    with pytest.raises(RuntimeError), transaction.atomic(), fastinsert.queued():
+        fastinsert.insert(OutboxEvent(topic="test.fail.raised"))
+        raise RuntimeError("the caller fails before the queue is sent")
+    assert not OutboxEvent.objects.filter(topic="test.fail.raised").exists()
