@@ -2,7 +2,7 @@
 """Complaint intake benchmark: sustained load through the REST API, then the same with the server killed mid-run.
 
 The system runs as deployed: gunicorn (``config.wsgi``) on PostgreSQL on 127.0.0.1, with Redis as the broker and
-one Celery worker (at a lower CPU priority, ``nice``) doing the background work of every ticket — chaining the
+one Celery worker (at a lower CPU priority, ``--worker-priority``) doing the background work of every ticket — chaining the
 audit entries, delivering the outbox events to the data centre's 投诉举报 library, preparing the classifier's
 suggestion and the duplicate proposals — all on the same cores. The load comes from ``--clients`` threads, each
 with one keep-alive connection and a minimal HTTP/1.1 client (a few dozen microseconds of CPU per request, so the
@@ -24,6 +24,7 @@ Traffic goes only to 127.0.0.1; every loop is bounded in count and time. Usage::
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
@@ -58,6 +59,7 @@ WORDS = "鑫盛华润恒达永安金鼎瑞丰嘉禾宏图天成锦程博远新�
 class Phase:
     name: str
     latencies: list[float] = field(default_factory=list)
+    finished: list[float] = field(default_factory=list)  # perf_counter at each answer, for --latency-log
     ok: int = 0
     errors: int = 0
     acked: set[str] = field(default_factory=set)
@@ -110,6 +112,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
          "--keep-alive", "30", "--backlog", "512"],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    atexit.register(kill_server, process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -176,13 +179,18 @@ def flush_broker(url: str) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """One Celery worker (solo pool) at nice 10: web requests come first, background work takes what is left."""
-    return subprocess.Popen(
-        ["nice", "-n", "10", str(VENV_BIN / "celery"), "-A", "config", "worker", "--pool", "solo",
+def start_worker(env: dict[str, str], priority: str) -> subprocess.Popen[bytes]:
+    """One Celery worker (solo pool) at a lower priority than the web server — ``nice`` 10, or Linux's idle
+    scheduling class (``chrt --idle``), where it runs only on CPU time nothing else wants: web requests come first,
+    background work takes what is left. Stopped when this script exits, however it exits."""
+    lower = ["chrt", "--idle", "0"] if priority == "idle" else ["nice", "-n", "10"]
+    worker = subprocess.Popen(
+        [*lower, str(VENV_BIN / "celery"), "-A", "config", "worker", "--pool", "solo",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    atexit.register(stop_worker, worker)
+    return worker
 
 
 def backlog(database_url: str) -> tuple[int, int, int]:
@@ -339,6 +347,7 @@ def client_loop(port: int, token: str, phase: Phase, prefix: str, stop: threadin
                 with phase.lock:
                     phase.ok += len(keys)
                     phase.latencies.append(elapsed)
+                    phase.finished.append(started + elapsed)
                     phase.acked.update(keys)
                     phase.retries += attempts - 1
                 break
@@ -416,6 +425,10 @@ def main() -> None:
                         help="records per request on the batch endpoint (0: one ticket per request)")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/9",
                         help="the Celery broker of the deployment under test (its database is emptied first)")
+    parser.add_argument("--worker-priority", choices=["nice", "idle"], default="nice",
+                        help="the Celery worker at nice 10 (default) or in the idle scheduling class")
+    parser.add_argument("--latency-log", default="",
+                        help="write 'seconds-into-run latency-ms' per answer of the sustained run to this file")
     parser.add_argument("--no-worker", action="store_true",
                         help="embedded mode instead: no broker, the background work runs inside each request")
     args = parser.parse_args()
@@ -436,7 +449,7 @@ def main() -> None:
         env["JIANGUAN_BROKER_URL"] = args.broker
         env["JIANGUAN_CACHE_URL"] = args.broker  # one debounce window per deployment, not per process
     mode = f"batch endpoint, {args.batch} tickets per request" if args.batch else "single-ticket endpoint"
-    background = "embedded (no broker)" if args.no_worker else f"broker {args.broker} + 1 Celery worker (nice 10)"
+    background = "embedded (no broker)" if args.no_worker else f"broker {args.broker} + 1 Celery worker ({args.worker_priority} priority)"
     print(f"database {args.database}; gunicorn gthread {args.workers}×{args.threads}; {background}; "
           f"{args.clients} clients; {mode}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; "
           f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)
@@ -447,7 +460,7 @@ def main() -> None:
     token, user_id = make_client(env)
     port = args.port
     prefix_like = f"u{user_id}:"
-    worker = None if args.no_worker else start_worker(env)
+    worker = None if args.no_worker else start_worker(env, args.worker_priority)
 
     # --- 1. sustained run ------------------------------------------------------------------------------------------
     server = start_server(env, args.port, args.workers, args.threads)
@@ -463,6 +476,10 @@ def main() -> None:
         kill_server(server, signal.SIGTERM)
     rows, distinct = count_rows(args.database, f"{prefix_like}p1-%")
     lat = steady.latencies
+    if args.latency_log:
+        origin = min(steady.finished, default=0.0)
+        Path(args.latency_log).write_text("".join(f"{t - origin:.4f} {v * 1000:.2f}\n"
+                                                  for t, v in zip(steady.finished, lat, strict=True)))
     print("\n== sustained intake ==")
     print(f"duration {elapsed:.1f} s; tickets answered 2xx {steady.ok}; failed requests {steady.errors}")
     print(f"throughput {steady.ok / elapsed:.1f} tickets/s")

@@ -297,10 +297,11 @@ def _clean_intake(record: IntakeRecord) -> _Clean:
     return _Clean(kind, title, content, region, category, subject, candidate, match, uscc, phone, id_number)
 
 
-def new_ticket_no(kind: str, now: dt.datetime | None = None) -> str:
-    """``TS20250317`` + 10 random digits: unguessable, unique by constraint (a clash retries the intake)."""
-    local = timezone.localtime(now or timezone.now())
-    return f"{KIND_PREFIX[ComplaintKind(kind)]}{local:%Y%m%d}{secrets.randbelow(10**10):010d}"
+def new_ticket_no(kind: str, now: dt.datetime | None = None, *, day: str = "") -> str:
+    """``TS20250317`` + 10 random digits: unguessable, unique by constraint (a clash retries the intake). ``day``
+    (``YYYYMMDD`` in local time) saves the time-zone conversion when many tickets are numbered at once."""
+    day = day or f"{timezone.localtime(now or timezone.now()):%Y%m%d}"
+    return f"{KIND_PREFIX[ComplaintKind(kind)]}{day}{secrets.randbelow(10**10):010d}"
 
 
 def tracking_code_for(filing_no: str) -> str:
@@ -468,13 +469,14 @@ def _store_many(
     contexts: Sequence[audit.AuditContext] | None = None,
 ) -> dict[int, IntakeResult]:
     now = timezone.now()
+    day = f"{timezone.localtime(now):%Y%m%d}"
     primaries: list[Complaint] = []
     halves: list[tuple[int, Complaint]] = []
     plans: list[tuple[int, IntakeRecord, _Clean, str]] = []
     for index, record, clean, idem in fresh:
         kinds = [ComplaintKind.COMPLAINT, ComplaintKind.REPORT] if clean.kind == COMPLAINT_AND_REPORT else [clean.kind]
         anonymous = record.anonymous and ComplaintKind.COMPLAINT not in kinds
-        ticket_no = new_ticket_no(kinds[0], now)
+        ticket_no = new_ticket_no(kinds[0], day=day)
         code = tracking_code_for(ticket_no)
         common: dict[str, Any] = {
             "filing_no": ticket_no, "external_id": record.external_id[:64], "channel": channel,
@@ -489,7 +491,7 @@ def _store_many(
         primaries.append(Complaint(ticket_no=ticket_no, idempotency_key=idem, kind=kinds[0],
                                    tracking_code_hash=tracking_hash(ticket_no, code), **common))
         if len(kinds) == 2:
-            second_no = new_ticket_no(kinds[1], now)
+            second_no = new_ticket_no(kinds[1], day=day)
             halves.append((len(primaries) - 1, Complaint(
                 ticket_no=second_no, idempotency_key=f"{idem}#2" if idem else None, kind=kinds[1],
                 tracking_code_hash=tracking_hash(second_no, code), **common)))
@@ -653,10 +655,12 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
     done = 0
     failed: set[int] = set()
     while True:
-        tickets = list(Complaint.objects.filter(assisted_at__isnull=True).exclude(pk__in=failed).order_by("id")
-                       [:batch])
+        tickets = list(Complaint.objects.filter(assisted_at__isnull=True).exclude(pk__in=failed)
+                       .select_related("reporter").order_by("id")[:batch])
         if not tickets:
             return done
+        for name in (params.DUPLICATE_WINDOW, params.DUPLICATE_THRESHOLD, params.DUPLICATE_MAX):
+            get_param(name)  # read outside the per-ticket transactions, so this process's cache keeps them
         try:
             suggestions = classifier.suggest_many([f"{c.title}。{c.content}" for c in tickets])
         except Exception:  # a broken model artifact must not stop candidates and duplicates
@@ -674,7 +678,9 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
                     if suggestion is not None and complaint.suggestion_model is None:
                         _store_suggestion(complaint, suggestion, categories.get(suggestion.category_code))
                     find_subject_candidate(complaint)
-                    propose_duplicates(complaint)
+                    reporter = getattr(complaint, "reporter", None)  # fetched with the batch (None: anonymous)
+                    propose_duplicates(complaint, reporter_index=reporter.phone_index if reporter else "",
+                                       fetch=False)
                 done += 1
             except Exception:
                 logger.exception("preparing the aids of ticket %s failed", complaint.ticket_no)
@@ -1428,10 +1434,13 @@ def _store_suggestion(complaint: Complaint, suggestion: Any, category: Category 
     )
 
 
-def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) -> list[DuplicateProposal]:
+def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None, reporter_index: str | None = None,
+                       fetch: bool = True) -> list[DuplicateProposal]:
     """并单建议: earlier open or recent tickets (the latest 100) about the same entity, address, reporter or category
     within the window, scored by text similarity; the best few (parameter ``complaints.duplicate.max_proposals``)
-    are stored as proposals for the dispatcher to merge or dismiss."""
+    are stored as proposals for the dispatcher to merge or dismiss. ``reporter_index`` is the reporter's phone
+    index when the caller has it already ("" for none); ``fetch=False`` skips reading the stored proposals back
+    (returns an empty list)."""
     from jianguan.complaints.similarity import Candidate, score_candidates
 
     now = now or complaint.submitted_at
@@ -1445,9 +1454,11 @@ def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) 
         same |= Q(place_address=complaint.place_address)
     if complaint.category_id:
         same |= Q(category_id=complaint.category_id)
-    reporter = Reporter.objects.filter(complaint=complaint).only("phone_index").first()
-    if reporter is not None and reporter.phone_index:
-        same |= Q(reporter__phone_index=reporter.phone_index)
+    if reporter_index is None:
+        reporter = Reporter.objects.filter(complaint=complaint).only("phone_index").first()
+        reporter_index = reporter.phone_index if reporter is not None else ""
+    if reporter_index:
+        same |= Q(reporter__phone_index=reporter_index)
     rows = (
         Complaint.objects.filter(submitted_at__gte=start, submitted_at__lte=now,
                                  region__code__startswith=complaint.region_id[:4])
@@ -1459,7 +1470,7 @@ def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) 
                      "reporter__phone_index")[:100]
     )
     candidates = [Candidate(*row[:7], phone_index=row[7] or "") for row in rows]
-    scored = score_candidates(complaint, candidates, reporter_index=reporter.phone_index if reporter else "")
+    scored = score_candidates(complaint, candidates, reporter_index=reporter_index)
     most = int(get_param(params.DUPLICATE_MAX, at=now))
     best = [item for item in scored if item[1] >= threshold][:most]
     if not best:
@@ -1469,6 +1480,8 @@ def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) 
          for candidate, score, reasons in best],
         update_conflicts=True, unique_fields=["complaint", "candidate"], update_fields=["score", "reasons"],
     )  # a second look updates the scores and keeps a dispatcher's decision
+    if not fetch:
+        return []
     return list(DuplicateProposal.objects.filter(complaint=complaint, candidate_id__in=[c.pk for c, _s, _r in best])
                 .select_related("candidate"))
 

@@ -32,7 +32,9 @@ MAX_ROWS = 200  # rows per statement
 
 @lru_cache(maxsize=1024)
 def _statement(model: type[models.Model], columns: tuple[str, ...], rows: int, returning: str, using: str) -> str:
-    quote = connections[using].ops.quote_name
+    def quote(name: str) -> str:
+        return connections[using].ops.quote_name(name).replace("%", "%%")  # only the placeholders are formatted
+
     table = quote(model._meta.db_table)
     row = f"({', '.join(['%s'] * len(columns))})"
     sql = (f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - names from the model
@@ -42,9 +44,25 @@ def _statement(model: type[models.Model], columns: tuple[str, ...], rows: int, r
     return sql
 
 
+@lru_cache(maxsize=1024)
+def _template(sql: str) -> bytes:
+    return sql.encode()
+
+
+def _bind(connection: Any, sql: str, params: list[Any]) -> bytes:
+    """The statement with its values merged in as SQL literals, as psycopg's client-side binding does (the backend's
+    default), but without psycopg parsing the query text again for every statement: psycopg caches that parse only
+    for statements of at most 50 parameters, and a multi-row INSERT of a wide table has hundreds. The literals come
+    from psycopg's own adaptation of each value (``Transformer.as_literal``: quoting, escapes, type casts)."""
+    from psycopg.adapt import Transformer
+
+    transformer = Transformer(connection.connection)
+    return _template(sql) % tuple(b"NULL" if p is None else transformer.as_literal(p) for p in params)
+
+
 @dataclass
 class _Statement:
-    sql: str
+    sql: str | bytes
     params: list[Any]
     model: type[models.Model]
     group: list[models.Model]
@@ -67,16 +85,15 @@ class _Queue:
         try:
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql" and len(statements) > 1:
-                    # one simple-protocol query with every statement; each result is read in turn
-                    cursor.execute(";\n".join(st.sql for st in statements),
-                                   [p for st in statements for p in st.params])
+                    # one simple-protocol query with every statement (values already bound); each result in turn
+                    cursor.execute(b";\n".join(st.sql for st in statements if isinstance(st.sql, bytes)))
                     for index, statement in enumerate(statements):
                         if index:
                             cursor.nextset()
                         _apply_keys(cursor, connection, statement)
                 else:
                     for statement in statements:
-                        cursor.execute(statement.sql, statement.params)
+                        _execute(cursor, statement)
                         _apply_keys(cursor, connection, statement)
         finally:
             self.sending = False
@@ -150,14 +167,23 @@ def _insert_rows(cursor: Any, connection: Any, model: type[models.Model], group:
     fields = [f for f in meta.local_concrete_fields if not (generate_pk and f is pk_field)]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in group for f in fields]
     returning = pk_field.column if generate_pk and returns else ""
-    statement = _Statement(_statement(model, tuple(f.column for f in fields), len(group), returning, using), params,
-                           model, group, generate_pk, returns)
+    sql: str | bytes = _statement(model, tuple(f.column for f in fields), len(group), returning, using)
+    if connection.vendor == "postgresql":
+        sql, params = _bind(connection, sql, params), []
+    statement = _Statement(sql, params, model, group, generate_pk, returns)
     queue = (_queues.get() or {}).get(using)
     if queue is not None and not queue.sending and (returns or not generate_pk):
         queue.statements.append(statement)
         return
-    cursor.execute(statement.sql, statement.params)
+    _execute(cursor, statement)
     _apply_keys(cursor, connection, statement)
+
+
+def _execute(cursor: Any, statement: _Statement) -> None:
+    if isinstance(statement.sql, bytes):
+        cursor.execute(statement.sql)  # values bound already: no parameters
+    else:
+        cursor.execute(statement.sql, statement.params)
 
 
 def _apply_keys(cursor: Any, connection: Any, statement: _Statement) -> None:

@@ -108,3 +108,13 @@ def test_a_failing_queued_block_writes_nothing(db) -> None:
         fastinsert.insert(OutboxEvent(topic="test.fail.raised"))
         raise RuntimeError("the caller fails before the queue is sent")
     assert not OutboxEvent.objects.filter(topic="test.fail.raised").exists()
+
+
+def test_values_that_look_like_sql_or_placeholders_are_stored_verbatim(db) -> None:
+    tricky = "100%s %% 'quoted' \\backslash\\ ; DROP TABLE x; -- 中文 \u2028"
+    events = [OutboxEvent(topic=tricky[:100], payload={"text": tricky, "none": None, "list": [1, "%s"]}),
+              OutboxEvent(topic="plain", payload={})]
+    fastinsert.insert(*events)
+    stored = OutboxEvent.objects.get(pk=events[0].pk)
+    assert stored.topic == tricky[:100] and stored.payload == {"text": tricky, "none": None, "list": [1, "%s"]}
+    assert OutboxEvent.objects.get(pk=events[1].pk).payload == {}
