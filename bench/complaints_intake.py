@@ -2,11 +2,11 @@
 """Complaint intake benchmark: sustained load through the REST API, then the same with the server killed mid-run.
 
 The system runs as deployed: gunicorn (``config.wsgi``) on PostgreSQL on 127.0.0.1, with Redis as the broker and
-one Celery worker (at a lower CPU priority, ``--worker-priority``) doing the background work of every ticket — chaining the
-audit entries, delivering the outbox events to the data centre's 投诉举报 library, preparing the classifier's
-suggestion and the duplicate proposals — all on the same cores. The load comes from ``--clients`` threads, each
-with one keep-alive connection and a minimal HTTP/1.1 client (a few dozen microseconds of CPU per request, so the
-load generator takes little from the server).
+one Celery worker (at a lower CPU priority, ``--worker-priority``) doing the background work of every ticket —
+chaining the audit entries, delivering the outbox events to the data centre's 投诉举报 library, preparing the
+classifier's suggestion and the duplicate proposals — all on the same cores. The load comes from ``--clients``
+threads, each with one keep-alive connection and a minimal HTTP/1.1 client (a few dozen microseconds of CPU per
+request, so the load generator takes little from the server).
 
 1. **Sustained run.** The clients post single tickets to ``POST /api/v1/complaints/intake/`` (each with its own
    idempotency key) for ``--seconds``. Prints tickets/s, p50/p99 latency, the number of tickets found in the
@@ -449,7 +449,8 @@ def main() -> None:
         env["JIANGUAN_BROKER_URL"] = args.broker
         env["JIANGUAN_CACHE_URL"] = args.broker  # one debounce window per deployment, not per process
     mode = f"batch endpoint, {args.batch} tickets per request" if args.batch else "single-ticket endpoint"
-    background = "embedded (no broker)" if args.no_worker else f"broker {args.broker} + 1 Celery worker ({args.worker_priority} priority)"
+    background = ("embedded (no broker)" if args.no_worker
+                  else f"broker {args.broker} + 1 Celery worker ({args.worker_priority} priority)")
     print(f"database {args.database}; gunicorn gthread {args.workers}×{args.threads}; {background}; "
           f"{args.clients} clients; {mode}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; "
           f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)

@@ -86,7 +86,8 @@ class _Queue:
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql" and len(statements) > 1:
                     # one simple-protocol query with every statement (values already bound); each result in turn
-                    cursor.execute(b";\n".join(st.sql for st in statements if isinstance(st.sql, bytes)))
+                    joined: Any = b";\n".join(st.sql for st in statements if isinstance(st.sql, bytes))
+                    cursor.execute(joined)  # psycopg takes bytes; Django's stubs say str
                     for index, statement in enumerate(statements):
                         if index:
                             cursor.nextset()
@@ -167,9 +168,10 @@ def _insert_rows(cursor: Any, connection: Any, model: type[models.Model], group:
     fields = [f for f in meta.local_concrete_fields if not (generate_pk and f is pk_field)]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in group for f in fields]
     returning = pk_field.column if generate_pk and returns else ""
-    sql: str | bytes = _statement(model, tuple(f.column for f in fields), len(group), returning, using)
+    text = _statement(model, tuple(f.column for f in fields), len(group), returning, using)
+    sql: str | bytes = text
     if connection.vendor == "postgresql":
-        sql, params = _bind(connection, sql, params), []
+        sql, params = _bind(connection, text, params), []
     statement = _Statement(sql, params, model, group, generate_pk, returns)
     queue = (_queues.get() or {}).get(using)
     if queue is not None and not queue.sending and (returns or not generate_pk):
