@@ -136,7 +136,7 @@ class Complaint(TimeStampedModel):
                                verbose_name=_("place region"))
 
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                 verbose_name=_("category"))
+                                 verbose_name=_("category"), db_index=False)  # (category, submitted_at) below
     suggested_category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True,
                                            related_name="+", verbose_name=_("suggested category"), db_index=False)
     suggested_kind = models.ForeignKey("core.DepartmentKind", on_delete=models.SET_NULL, null=True, blank=True,
@@ -222,6 +222,12 @@ class Complaint(TimeStampedModel):
             models.Index(fields=["status", "due_at"], name="complaints_status_due"),
             models.Index(fields=["handling_region", "status"], name="complaints_region_status"),
             models.Index(fields=["subject", "submitted_at"], name="complaints_subject_time"),
+            # The duplicate search (并单): the tickets sharing a key with a new one, within the window.
+            models.Index(fields=["category", "submitted_at"], name="complaints_category_time"),
+            models.Index(fields=["subject_name", "submitted_at"], condition=~models.Q(subject_name=""),
+                         name="complaints_subject_name_time"),
+            models.Index(fields=["place_address", "submitted_at"], condition=~models.Q(place_address=""),
+                         name="complaints_place_time"),
             models.Index(fields=["id"], condition=models.Q(assisted_at__isnull=True), name="complaints_unassisted"),
             models.Index(fields=["filing_no"], name="complaints_filing_no"),
             models.Index(fields=["subject_uscc"], name="complaints_subject_uscc"),

@@ -62,6 +62,7 @@ from jianguan.core.fields import blind_index
 from jianguan.core.groupcommit import GroupCommit
 from jianguan.core.models import Organization, Subject
 from jianguan.core.params import get as get_param
+from jianguan.core.params import getter as param_getter
 from jianguan.core.scope import user_sees_all_departments
 from jianguan.lib import validators as v
 from jianguan.lib.masking import mask_address, mask_id_number, mask_name, mask_phone, mask_text
@@ -646,9 +647,11 @@ def schedule_assist() -> None:
 def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
     """Prepare the handler's aids for every ticket not yet assisted, ``batch`` at a time; returns how many.
 
-    The classifier scores a whole batch in one pass; then each ticket is claimed (compare-and-swap on
-    ``assisted_at``, so parallel workers never do one twice) and assisted in one transaction with its claim, so a
-    failure leaves it unclaimed for the next run. A ticket that fails is logged and skipped in this run.
+    The classifier scores a whole batch in one pass; then the batch is claimed (compare-and-swap on
+    ``assisted_at``, so parallel workers never do one twice) and assisted set-wise — one claim, one update of the
+    suggestions, one look-up of candidate entities, one search for duplicates, one insert of the proposals — in one
+    transaction with its claim. If that fails, the batch is redone one ticket at a time, each in its own
+    transaction, so one bad ticket is logged and left unclaimed for the next run without holding up the others.
     """
     from jianguan.complaints import classifier
 
@@ -660,7 +663,7 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
         if not tickets:
             return done
         for name in (params.DUPLICATE_WINDOW, params.DUPLICATE_THRESHOLD, params.DUPLICATE_MAX):
-            get_param(name)  # read outside the per-ticket transactions, so this process's cache keeps them
+            get_param(name)  # read outside the transactions, so this process's cache keeps them
         try:
             suggestions = classifier.suggest_many([f"{c.title}。{c.content}" for c in tickets])
         except Exception:  # a broken model artifact must not stop candidates and duplicates
@@ -668,23 +671,58 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
             suggestions = [None] * len(tickets)
         categories = {c.code: c for c in Category.objects.filter(
             code__in={s.category_code for s in suggestions if s is not None})}
-        for complaint, suggestion in zip(tickets, suggestions, strict=True):
+        plans = list(zip(tickets, suggestions, strict=True))
+        try:
+            done += _assist(plans, categories, now or timezone.now())
+            continue
+        except Exception:
+            logger.warning("assisting a batch of %d tickets failed; redoing them one by one", len(plans),
+                           exc_info=True)
+        for plan in plans:
             try:
-                with transaction.atomic():
-                    stamp = now or timezone.now()
-                    if Complaint.objects.filter(pk=complaint.pk, assisted_at__isnull=True).update(
-                            assisted_at=stamp) != 1:
-                        continue  # another worker has it
-                    if suggestion is not None and complaint.suggestion_model is None:
-                        _store_suggestion(complaint, suggestion, categories.get(suggestion.category_code))
-                    find_subject_candidate(complaint)
-                    reporter = getattr(complaint, "reporter", None)  # fetched with the batch (None: anonymous)
-                    propose_duplicates(complaint, reporter_index=reporter.phone_index if reporter else "",
-                                       fetch=False)
-                done += 1
+                done += _assist([plan], categories, now or timezone.now())
             except Exception:
-                logger.exception("preparing the aids of ticket %s failed", complaint.ticket_no)
-                failed.add(complaint.pk)
+                logger.exception("preparing the aids of ticket %s failed", plan[0].ticket_no)
+                failed.add(plan[0].pk)
+
+
+@transaction.atomic
+def _assist(plans: Sequence[tuple[Complaint, Any]], categories: dict[str, Category], stamp: dt.datetime) -> int:
+    """Claim the tickets of ``plans`` (ticket, suggestion or None) not yet claimed and prepare their aids."""
+    claimed = _claim_unassisted([c.pk for c, _s in plans], stamp)
+    mine = [(c, suggestion) for c, suggestion in plans if c.pk in claimed]
+    suggested = []
+    for complaint, suggestion in mine:
+        if suggestion is not None and complaint.suggestion_model is None:
+            complaint.suggested_category = categories.get(suggestion.category_code)
+            complaint.suggested_kind_id = suggestion.department_kind
+            complaint.suggestion_confidence = suggestion.confidence
+            complaint.suggestion_model = suggestion.model_version
+            suggested.append(complaint)
+    if suggested:
+        Complaint.objects.bulk_update(suggested, ["suggested_category", "suggested_kind", "suggestion_confidence",
+                                                  "suggestion_model"])
+    tickets = [c for c, _s in mine]
+    find_subject_candidates(tickets)
+    reporters = {c.pk: getattr(c, "reporter", None) for c in tickets}  # fetched with the batch (None: anonymous)
+    _propose_many(tickets, {pk: r.phone_index if r else "" for pk, r in reporters.items()})
+    return len(mine)
+
+
+def _claim_unassisted(pks: list[int], stamp: dt.datetime) -> set[int]:
+    """Mark the tickets among ``pks`` that nobody has assisted yet as assisted at ``stamp``; returns those claimed
+    (one statement: a worker that lost the race to another gets none of them)."""
+    if not pks:
+        return set()
+    meta = Complaint._meta
+    quote = connection.ops.quote_name
+    assisted = quote(meta.get_field("assisted_at").column)
+    sql = (f"UPDATE {quote(meta.db_table)} SET {assisted} = %s "  # noqa: S608 - names from the model, values bound
+           f"WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(pks))}) AND {assisted} IS NULL "
+           f"RETURNING {quote(meta.pk.column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(stamp), *pks])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def track_complaint(ticket_no: str, code: str) -> Complaint | None:
@@ -1399,18 +1437,34 @@ def unmask_reporter(complaint: Complaint, *, actor: Any, reason: str) -> dict[st
 
 def find_subject_candidate(complaint: Complaint) -> Complaint:
     """An entity named without a credit code: propose the 监管对象 with that name in the same city (shown to the
-    handler to confirm). Done when a handler first looks at the ticket, not on the intake path."""
-    if complaint.subject_id or complaint.subject_candidate_id or not complaint.subject_name.strip():
-        return complaint
-    prefix = complaint.region_id[:4] if complaint.region_id != places.PROVINCE else "32"
-    found = list(Subject.objects.filter(name=complaint.subject_name.strip(), region__code__startswith=prefix)
-                 .order_by("id")[:2])
-    if len(found) == 1:
-        Complaint.objects.filter(pk=complaint.pk, subject__isnull=True).update(
-            subject_candidate=found[0], subject_match=SubjectMatch.CANDIDATE)
-        complaint.subject_candidate = found[0]
-        complaint.subject_match = SubjectMatch.CANDIDATE
+    handler to confirm). Prepared by the worker shortly after intake, or when a handler first looks at the ticket."""
+    find_subject_candidates([complaint])
     return complaint
+
+
+def find_subject_candidates(tickets: Sequence[Complaint]) -> None:
+    """``find_subject_candidate`` for many tickets with one look-up: a ticket gets a candidate when exactly one
+    entity of its city (the province for a province-level ticket) bears the reported name."""
+    wanted = [c for c in tickets if not c.subject_id and not c.subject_candidate_id and c.subject_name.strip()]
+    if not wanted:
+        return
+    by_name: dict[str, list[tuple[int, str]]] = {}
+    for pk, name, region in (Subject.objects.filter(name__in={c.subject_name.strip() for c in wanted},
+                                                    region__isnull=False)
+                             .order_by("id").values_list("pk", "name", "region_id")):
+        by_name.setdefault(name, []).append((pk, region))
+    chosen: dict[int, list[Complaint]] = {}
+    for complaint in wanted:
+        prefix = complaint.region_id[:4] if complaint.region_id != places.PROVINCE else "32"
+        found = [pk for pk, region in by_name.get(complaint.subject_name.strip(), []) if region.startswith(prefix)]
+        if len(found) == 1:
+            chosen.setdefault(found[0], []).append(complaint)
+    for subject_pk, complaints in chosen.items():
+        Complaint.objects.filter(pk__in=[c.pk for c in complaints], subject__isnull=True).update(
+            subject_candidate_id=subject_pk, subject_match=SubjectMatch.CANDIDATE)
+        for complaint in complaints:
+            complaint.subject_candidate_id = subject_pk
+            complaint.subject_match = SubjectMatch.CANDIDATE
 
 
 def suggest_classification(complaint: Complaint, *, force: bool = False) -> Complaint:
@@ -1434,56 +1488,93 @@ def _store_suggestion(complaint: Complaint, suggestion: Any, category: Category 
     )
 
 
-def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None, reporter_index: str | None = None,
-                       fetch: bool = True) -> list[DuplicateProposal]:
-    """并单建议: earlier open or recent tickets (the latest 100) about the same entity, address, reporter or category
-    within the window, scored by text similarity; the best few (parameter ``complaints.duplicate.max_proposals``)
-    are stored as proposals for the dispatcher to merge or dismiss. ``reporter_index`` is the reporter's phone
-    index when the caller has it already ("" for none); ``fetch=False`` skips reading the stored proposals back
-    (returns an empty list)."""
+def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) -> list[DuplicateProposal]:
+    """并单建议: earlier open or recent tickets (the latest 100) in the same city about the same entity, address,
+    reporter or category within the window (parameter ``complaints.duplicate.window_days``), scored by text
+    similarity; the best few (``complaints.duplicate.max_proposals``) above the threshold are stored as proposals
+    for the dispatcher to merge or dismiss, and returned."""
+    reporter = Reporter.objects.filter(complaint=complaint).only("phone_index").first()
+    best = _propose_many([complaint], {complaint.pk: reporter.phone_index if reporter else ""}, now=now)
+    chosen = [candidate.pk for candidate, _s, _r in best.get(complaint.pk, [])]
+    if not chosen:
+        return []
+    return list(DuplicateProposal.objects.filter(complaint=complaint, candidate_id__in=chosen)
+                .select_related("candidate"))
+
+
+#: how many of the latest matching tickets are scored for each new one
+DUPLICATE_CANDIDATES = 100
+
+
+def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str], *,
+                  now: dt.datetime | None = None) -> dict[int, list[tuple[Any, float, list[str]]]]:
+    """``propose_duplicates`` for many tickets at once (``reporter_indexes``: ticket → the reporter's phone index,
+    "" for none): one indexed search for the tickets sharing any of their keys, one read of the texts of the
+    latest candidates of each, one insert of all proposals. Returns ticket → (candidate, score, reasons) stored."""
     from jianguan.complaints.similarity import Candidate, score_candidates
 
-    now = now or complaint.submitted_at
-    window = int(get_param(params.DUPLICATE_WINDOW, at=now))
-    threshold = float(get_param(params.DUPLICATE_THRESHOLD, at=now))
-    start = now - dt.timedelta(days=window)
-    same = Q(subject_id=complaint.subject_id) if complaint.subject_id else Q(pk__in=[])
-    if complaint.subject_name:
-        same |= Q(subject_name=complaint.subject_name)
-    if complaint.place_address:
-        same |= Q(place_address=complaint.place_address)
-    if complaint.category_id:
-        same |= Q(category_id=complaint.category_id)
-    if reporter_index is None:
-        reporter = Reporter.objects.filter(complaint=complaint).only("phone_index").first()
-        reporter_index = reporter.phone_index if reporter is not None else ""
-    if reporter_index:
-        same |= Q(reporter__phone_index=reporter_index)
-    rows = (
-        Complaint.objects.filter(submitted_at__gte=start, submitted_at__lte=now,
-                                 region__code__startswith=complaint.region_id[:4])
-        .exclude(pk=complaint.pk)
-        .exclude(status__in=(ComplaintStatus.MERGED, ComplaintStatus.INVALID))
-        .filter(same)
-        .order_by("-submitted_at")
-        .values_list("pk", "title", "content", "subject_id", "subject_name", "place_address", "category_id",
-                     "reporter__phone_index")[:100]
-    )
-    candidates = [Candidate(*row[:7], phone_index=row[7] or "") for row in rows]
-    scored = score_candidates(complaint, candidates, reporter_index=reporter_index)
-    most = int(get_param(params.DUPLICATE_MAX, at=now))
-    best = [item for item in scored if item[1] >= threshold][:most]
-    if not best:
-        return []
-    DuplicateProposal.objects.bulk_create(
-        [DuplicateProposal(complaint=complaint, candidate_id=candidate.pk, score=round(score, 3), reasons=reasons)
-         for candidate, score, reasons in best],
-        update_conflicts=True, unique_fields=["complaint", "candidate"], update_fields=["score", "reasons"],
-    )  # a second look updates the scores and keeps a dispatcher's decision
-    if not fetch:
-        return []
-    return list(DuplicateProposal.objects.filter(complaint=complaint, candidate_id__in=[c.pk for c, _s, _r in best])
-                .select_related("candidate"))
+    if not tickets:
+        return {}
+    window, threshold, most = (param_getter(name) for name in (
+        params.DUPLICATE_WINDOW, params.DUPLICATE_THRESHOLD, params.DUPLICATE_MAX))
+    plans = []
+    for complaint in tickets:
+        at = now or complaint.submitted_at
+        plans.append((complaint, at - dt.timedelta(days=int(window(at))), at, float(threshold(at)), int(most(at))))
+    start, end = min(p[1] for p in plans), max(p[2] for p in plans)
+    keys: dict[str, set[Any]] = {"subject_id": {c.subject_id for c in tickets if c.subject_id},
+                                 "subject_name": {c.subject_name for c in tickets if c.subject_name},
+                                 "place_address": {c.place_address for c in tickets if c.place_address},
+                                 "category_id": {c.category_id for c in tickets if c.category_id}}
+    phones = {i for i in reporter_indexes.values() if i}
+    same = Q(pk__in=[])
+    for column, values in keys.items():
+        if values:  # the text keys repeat the indexes' condition, which the planner must see to use them
+            same |= Q(**{f"{column}__in": values}) & (~Q(**{column: ""}) if column in ("subject_name",
+                                                                                       "place_address") else Q())
+    if phones:  # the reporter's earlier tickets by primary key, so the search stays one use of indexes
+        same |= Q(pk__in=list(Reporter.objects.filter(phone_index__in=phones, complaint__submitted_at__gte=start,
+                                                      complaint__submitted_at__lte=end)
+                              .values_list("complaint_id", flat=True)))
+    in_cities = Q()
+    for prefix in {c.region_id[:4] for c in tickets}:
+        in_cities |= Q(region__code__startswith=prefix)
+    rows = list(Complaint.objects.filter(same, in_cities, submitted_at__gte=start, submitted_at__lte=end)
+                .exclude(status__in=(ComplaintStatus.MERGED, ComplaintStatus.INVALID))
+                .order_by()
+                .values_list("pk", "submitted_at", "region_id", "subject_id", "subject_name", "place_address",
+                             "category_id", "reporter__phone_index"))
+    index: dict[tuple[int, Any], list[tuple[Any, ...]]] = {}
+    for row in rows:  # each key → its rows
+        for position in (3, 4, 5, 6, 7):
+            if row[position]:
+                index.setdefault((position, row[position]), []).append(row)
+    latest: dict[int, list[int]] = {}
+    for complaint, since, at, _threshold, _most in plans:
+        mine = (3, complaint.subject_id), (4, complaint.subject_name), (5, complaint.place_address), \
+            (6, complaint.category_id), (7, reporter_indexes.get(complaint.pk, ""))
+        seen = {r[0]: r for position, value in mine if value for r in index.get((position, value), [])}
+        ordered = sorted((r for r in seen.values() if r[0] != complaint.pk and since <= r[1] <= at
+                          and r[2].startswith(complaint.region_id[:4])), key=lambda r: (r[1], r[0]), reverse=True)
+        latest[complaint.pk] = [r[0] for r in ordered[:DUPLICATE_CANDIDATES]]
+    texts = {pk: (title, content) for pk, title, content in Complaint.objects.filter(
+        pk__in={pk for pks in latest.values() for pk in pks}).values_list("pk", "title", "content")}
+    details = {row[0]: row for row in rows}
+    best: dict[int, list[tuple[Any, float, list[str]]]] = {}
+    proposals = []
+    for complaint, _since, _at, threshold, most in plans:
+        candidates = [Candidate(pk, *texts[pk], *details[pk][3:7], phone_index=details[pk][7] or "")
+                      for pk in latest[complaint.pk] if pk in texts]
+        scored = score_candidates(complaint, candidates, reporter_index=reporter_indexes.get(complaint.pk, ""))
+        best[complaint.pk] = [item for item in scored if item[1] >= threshold][:most]
+        proposals += [DuplicateProposal(complaint=complaint, candidate_id=candidate.pk, score=round(score, 3),
+                                        reasons=reasons) for candidate, score, reasons in best[complaint.pk]]
+    if proposals:
+        DuplicateProposal.objects.bulk_create(
+            proposals, update_conflicts=True, unique_fields=["complaint", "candidate"],
+            update_fields=["score", "reasons"],
+        )  # a second look updates the scores and keeps a dispatcher's decision
+    return best
 
 
 # --- the dispatch catalogue -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,20 @@ def reading(name: str, *, at: dt.datetime | None = None) -> ParameterReading:
 
 def get(name: str, *, at: dt.datetime | None = None) -> Any:
     return reading(name, at=at).value
+
+
+def getter(name: str) -> Callable[[dt.datetime], Any]:
+    """``get(name, at=...)`` for many moments with one read of the versions (e.g. one per ticket of a batch)."""
+    spec = definition(name)
+    versions = _all_versions(name)
+
+    def value_at(at: dt.datetime) -> Any:
+        for effective_from, _version, value in versions:
+            if effective_from <= at:
+                return spec.kind(value)
+        return spec.default
+
+    return value_at
 
 
 @transaction.atomic

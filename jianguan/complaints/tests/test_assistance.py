@@ -167,17 +167,45 @@ def test_a_ticket_whose_aids_fail_is_left_for_the_next_run_and_does_not_stop_the
 
     first = make_ticket(ComplaintStatus.RECEIVED, content="楼下烧烤店噪音扰民到深夜，请处理")
     second = make_ticket(ComplaintStatus.RECEIVED, content="公司拖欠三个月工资不发，多次讨要无果")
-    real = services.propose_duplicates
+    real = services._propose_many
 
-    def flaky(complaint, **kw):
-        if complaint.pk == first.pk:
+    def flaky(tickets, *args, **kw):
+        if first.pk in [c.pk for c in tickets]:
             raise RuntimeError("database hiccup")
-        return real(complaint, **kw)
+        return real(tickets, *args, **kw)
 
-    monkeypatch.setattr(services, "propose_duplicates", flaky)
-    assert services.assist_pending() == 1
+    monkeypatch.setattr(services, "_propose_many", flaky)
+    assert services.assist_pending() == 1  # the batch fails, then each ticket on its own
     assert Complaint.objects.get(pk=first.pk).assisted_at is None  # its claim was rolled back with the work
     assert Complaint.objects.get(pk=second.pk).assisted_at is not None
-    monkeypatch.setattr(services, "propose_duplicates", real)
+    monkeypatch.setattr(services, "_propose_many", real)
     assert services.assist_pending() == 1
     assert Complaint.objects.get(pk=first.pk).assisted_at is not None
+
+
+def test_a_batch_is_assisted_set_wise_with_a_fixed_number_of_queries(django_assert_max_num_queries) -> None:
+    """However many tickets a run takes, the claim, suggestions, candidate entities, duplicate search and proposals
+    cost the same few statements, and each ticket gets what it would get on its own."""
+    from jianguan.complaints.models import Complaint, DuplicateProposal
+    from jianguan.core.testing.personas import make_subject
+
+    shop = make_subject("320106", name="南京金陵小吃店")
+    make_subject("320508", name="南京金陵小吃店")  # same name in another city: not Nanjing's candidate
+    text = "南京金陵小吃店后厨卫生差，餐具不消毒，吃完腹泻"
+    tickets = [make_ticket(ComplaintStatus.RECEIVED, content=f"{text}{'！' * i}", subject_name="南京金陵小吃店",
+                           place_address=f"南京市鼓楼区中山路{i}号", reporter_phone=f"1391234{i:04d}")
+               for i in range(12)]
+    noise = make_ticket(ComplaintStatus.RECEIVED, content="某工地夜间施工噪音扰民", subject_name="另一家公司",
+                        place_address="南京市鼓楼区汉中路1号")
+    suzhou = make_ticket(ComplaintStatus.RECEIVED, content=text, subject_name="南京金陵小吃店", region="320508",
+                         place_address="苏州市姑苏区人民路1号")
+    with django_assert_max_num_queries(20):  # one ticket at a time took over 100 for these 14
+        assert services.assist_pending() == 14
+    assert set(Complaint.objects.filter(pk__in=[t.pk for t in tickets]).values_list("subject_candidate", flat=True)) \
+        == {shop.pk}
+    last = tickets[-1]
+    proposed = set(DuplicateProposal.objects.filter(complaint=last).values_list("candidate_id", flat=True))
+    assert len(proposed) == 5 and proposed <= {t.pk for t in tickets[:-1]}  # the best few of the same entity
+    assert not DuplicateProposal.objects.filter(candidate__in=[noise, suzhou]).exists()  # other matter, other city
+    assert not DuplicateProposal.objects.filter(complaint__in=[noise, suzhou]).exists()
+    assert services.assist_pending() == 0
