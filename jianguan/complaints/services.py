@@ -1515,12 +1515,13 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
 
     if not tickets:
         return {}
-    window, threshold, most = (param_getter(name) for name in (
+    window_at, threshold_at, most_at = (param_getter(name) for name in (
         params.DUPLICATE_WINDOW, params.DUPLICATE_THRESHOLD, params.DUPLICATE_MAX))
-    plans = []
+    plans: list[tuple[Complaint, dt.datetime, dt.datetime, float, int]] = []
     for complaint in tickets:
         at = now or complaint.submitted_at
-        plans.append((complaint, at - dt.timedelta(days=int(window(at))), at, float(threshold(at)), int(most(at))))
+        plans.append((complaint, at - dt.timedelta(days=int(window_at(at))), at, float(threshold_at(at)),
+                      int(most_at(at))))
     start, end = min(p[1] for p in plans), max(p[2] for p in plans)
     keys: dict[str, set[Any]] = {"subject_id": {c.subject_id for c in tickets if c.subject_id},
                                  "subject_name": {c.subject_name for c in tickets if c.subject_name},
@@ -1557,14 +1558,17 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
         ordered = sorted((r for r in seen.values() if r[0] != complaint.pk and since <= r[1] <= at
                           and r[2].startswith(complaint.region_id[:4])), key=lambda r: (r[1], r[0]), reverse=True)
         latest[complaint.pk] = [r[0] for r in ordered[:DUPLICATE_CANDIDATES]]
-    texts = {pk: (title, content) for pk, title, content in Complaint.objects.filter(
-        pk__in={pk for pks in latest.values() for pk in pks}).values_list("pk", "title", "content")}
     details = {row[0]: row for row in rows}
+    read: dict[int, Candidate] = {}
+    for pk, title, content in Complaint.objects.filter(
+            pk__in={pk for pks in latest.values() for pk in pks}).values_list("pk", "title", "content"):
+        _pk, _at, _region, subject_id, subject_name, place_address, category_id, phone_index = details[pk]
+        read[pk] = Candidate(pk, title, content, subject_id, subject_name, place_address, category_id,
+                             phone_index=phone_index or "")
     best: dict[int, list[tuple[Any, float, list[str]]]] = {}
     proposals = []
     for complaint, _since, _at, threshold, most in plans:
-        candidates = [Candidate(pk, *texts[pk], *details[pk][3:7], phone_index=details[pk][7] or "")
-                      for pk in latest[complaint.pk] if pk in texts]
+        candidates = [read[pk] for pk in latest[complaint.pk] if pk in read]
         scored = score_candidates(complaint, candidates, reporter_index=reporter_indexes.get(complaint.pk, ""))
         best[complaint.pk] = [item for item in scored if item[1] >= threshold][:most]
         proposals += [DuplicateProposal(complaint=complaint, candidate_id=candidate.pk, score=round(score, 3),
