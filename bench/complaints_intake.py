@@ -411,6 +411,19 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
+def machine_speed() -> float:
+    """Milliseconds of CPU for a fixed pure-Python loop (best of three): the reference machine's speed drifts by
+    a third between runs (shared host), so figures from different runs compare only together with this one."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/jg_bench_complaints")
@@ -453,7 +466,7 @@ def main() -> None:
                   else f"broker {args.broker} + 1 Celery worker ({args.worker_priority} priority)")
     print(f"database {args.database}; gunicorn gthread {args.workers}×{args.threads}; {background}; "
           f"{args.clients} clients; {mode}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; "
-          f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)
+          f"speed loop {machine_speed():.0f} ms; {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     recreate_database(args.database)
     if not args.no_worker:
         flush_broker(args.broker)
