@@ -678,6 +678,9 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
         except Exception:
             logger.warning("assisting a batch of %d tickets failed; redoing them one by one", len(plans),
                            exc_info=True)
+        # each ticket as stored, not as the failed attempt left the instances
+        fresh = {c.pk: c for c in Complaint.objects.filter(pk__in=[c.pk for c in tickets]).select_related("reporter")}
+        plans = [(fresh[c.pk], suggestion) for c, suggestion in plans if c.pk in fresh]
         for plan in plans:
             try:
                 done += _assist([plan], categories, now or timezone.now())

@@ -164,9 +164,12 @@ def test_only_the_best_few_duplicates_are_proposed() -> None:
 
 def test_a_ticket_whose_aids_fail_is_left_for_the_next_run_and_does_not_stop_the_others(monkeypatch) -> None:
     from jianguan.complaints.models import Complaint
+    from jianguan.core.testing.personas import make_subject
 
+    shop = make_subject("320106", name="南京金陵小吃店")
     first = make_ticket(ComplaintStatus.RECEIVED, content="楼下烧烤店噪音扰民到深夜，请处理")
-    second = make_ticket(ComplaintStatus.RECEIVED, content="公司拖欠三个月工资不发，多次讨要无果")
+    second = make_ticket(ComplaintStatus.RECEIVED, content="公司拖欠三个月工资不发，多次讨要无果",
+                         subject_name="南京金陵小吃店")
     real = services._propose_many
 
     def flaky(tickets, *args, **kw):
@@ -178,6 +181,7 @@ def test_a_ticket_whose_aids_fail_is_left_for_the_next_run_and_does_not_stop_the
     assert services.assist_pending() == 1  # the batch fails, then each ticket on its own
     assert Complaint.objects.get(pk=first.pk).assisted_at is None  # its claim was rolled back with the work
     assert Complaint.objects.get(pk=second.pk).assisted_at is not None
+    assert Complaint.objects.get(pk=second.pk).subject_candidate == shop  # redone from the stored row
     monkeypatch.setattr(services, "_propose_many", real)
     assert services.assist_pending() == 1
     assert Complaint.objects.get(pk=first.pk).assisted_at is not None
