@@ -26,8 +26,10 @@ def test_the_start_up_heap_is_frozen_once(fresh, monkeypatch) -> None:
     runtime.prepare_server_process()
     frozen = gc.get_freeze_count()
     assert frozen > 10_000
-    runtime.prepare_server_process()  # a second call (both Celery signals) changes nothing
-    assert gc.get_freeze_count() == frozen
+    calls = []
+    monkeypatch.setattr(runtime.gc, "freeze", lambda: calls.append(1))
+    runtime.prepare_server_process()  # a second call (both Celery signals) freezes nothing more
+    assert calls == [] and gc.get_freeze_count() <= frozen  # (frozen objects may still be freed)
 
 
 def test_it_can_be_turned_off(fresh, monkeypatch) -> None:
