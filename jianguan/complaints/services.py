@@ -697,14 +697,10 @@ def _assist(plans: Sequence[tuple[Complaint, Any]], categories: dict[str, Catego
     suggested = []
     for complaint, suggestion in mine:
         if suggestion is not None and complaint.suggestion_model is None:
-            complaint.suggested_category = categories.get(suggestion.category_code)
-            complaint.suggested_kind_id = suggestion.department_kind
-            complaint.suggestion_confidence = suggestion.confidence
-            complaint.suggestion_model = suggestion.model_version
+            _apply_suggestion(complaint, suggestion, categories.get(suggestion.category_code))
             suggested.append(complaint)
     if suggested:
-        Complaint.objects.bulk_update(suggested, ["suggested_category", "suggested_kind", "suggestion_confidence",
-                                                  "suggestion_model"])
+        Complaint.objects.bulk_update(suggested, _SUGGESTION_FIELDS)
     tickets = [c for c, _s in mine]
     find_subject_candidates(tickets)
     reporters = {c.pk: getattr(c, "reporter", None) for c in tickets}  # fetched with the batch (None: anonymous)
@@ -1479,16 +1475,21 @@ def suggest_classification(complaint: Complaint, *, force: bool = False) -> Comp
     suggestion = classifier.suggest(f"{complaint.title}。{complaint.content}")
     if suggestion is None:
         return complaint
-    _store_suggestion(complaint, suggestion, Category.objects.filter(code=suggestion.category_code).first())
+    _apply_suggestion(complaint, suggestion, Category.objects.filter(code=suggestion.category_code).first())
+    Complaint.objects.bulk_update([complaint], _SUGGESTION_FIELDS)
     complaint.refresh_from_db()
     return complaint
 
 
-def _store_suggestion(complaint: Complaint, suggestion: Any, category: Category | None) -> None:
-    Complaint.objects.filter(pk=complaint.pk).update(
-        suggested_category=category, suggested_kind_id=suggestion.department_kind,
-        suggestion_confidence=suggestion.confidence, suggestion_model=suggestion.model_version,
-    )
+_SUGGESTION_FIELDS = ["suggested_category", "suggested_kind", "suggestion_confidence", "suggestion_model"]
+
+
+def _apply_suggestion(complaint: Complaint, suggestion: Any, category: Category | None) -> None:
+    """Set the classifier's suggestion on the instance (written with ``_SUGGESTION_FIELDS`` by the caller)."""
+    complaint.suggested_category = category
+    complaint.suggested_kind_id = suggestion.department_kind
+    complaint.suggestion_confidence = suggestion.confidence
+    complaint.suggestion_model = suggestion.model_version
 
 
 def propose_duplicates(complaint: Complaint, *, now: dt.datetime | None = None) -> list[DuplicateProposal]:
