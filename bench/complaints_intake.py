@@ -109,7 +109,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> 
     process = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers",
          str(workers), "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning",
-         "--keep-alive", "30", "--backlog", "512"],
+         "--keep-alive", "30", "--backlog", "512", "--reuse-port"],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     atexit.register(kill_server, process)
