@@ -588,6 +588,23 @@ def bulk_update_subjects(rows: Any, *, now: dt.datetime) -> int:
     return int(rows.num_rows)
 
 
+def set_subject_codes(rows: Any, *, now: dt.datetime) -> int:
+    """Give master records without a credit code the code the data centre matched them to (``rows``: an Arrow
+    table of ``id`` and ``uscc``). A record that has a code meanwhile keeps it; the unique index refuses a code
+    another record holds. Returns how many records took their code."""
+    if rows.num_rows == 0:
+        return 0
+    table = Subject._meta.db_table
+    pairs = [(r["uscc"], now, r["id"]) for r in rows.to_pylist()]
+    changed = 0
+    with connection.cursor() as cursor:
+        for pair in pairs:  # a handful per batch at most: records without a code are rare
+            cursor.execute(f"UPDATE {table} SET uscc = %s, updated_at = %s WHERE id = %s AND uscc IS NULL",  # noqa: S608
+                           pair)
+            changed += cursor.rowcount
+    return changed
+
+
 def _subject_column(field: str) -> str:
     return {"region": "region_id", "industry": "industry_id"}.get(field, field)
 

@@ -574,22 +574,32 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
     filled = {}
     for lineage in LineageRecord.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no):
         filled.update(lineage.fields)
+    # A value the row replaced (a row with a code, once the record took it, updates like any row of the entity)
+    # goes back to what it replaced: the applied conflict kept it.
+    replaced = dict(Conflict.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no,
+                                            status=ConflictStatus.APPLIED).values_list("field", "current_value"))
     reverts: dict[str, Any] = {}
     for field in filled:
-        if field in ("region", "subject_type", "name", "status"):
-            continue  # required on a master record: never blanked
-        if _master_value(subject, field) == str(record.get(field, "")):
-            reverts[field] = None if field in ("industry", "registered_capital", "established_on") else ""
+        if _master_value(subject, field) != str(record.get(field, "")):
+            continue  # changed since: left as it is
+        if replaced.get(field):
+            reverts.update(_master_assignment(field, replaced[field]))
+        elif field not in ("region", "subject_type", "name", "status"):  # required on a master record: kept
+            reverts[field] = None if field in ("industry", "registered_capital", "established_on", "uscc") else ""
     if reverts:
         with audit.audit_reason(f"拆分关联#{link.pk}"):
             core_services.update_subject(subject, actor=actor, **reverts)
         LineageRecord.objects.create(subject=subject, batch=link.batch, source=link.batch.source, row_no=link.row_no,
-                                     action=LineageAction.MANUAL, fields={f: step_mask("manual") for f in reverts})
-    new_subject = core_services.create_subject(actor=actor, **_subject_data(record))
+                                     action=LineageAction.MANUAL,
+                                     fields={f.removesuffix("_id"): step_mask("manual") for f in reverts})
+    data = _subject_data(record)
+    if data.get("uscc") and Subject.objects.filter(uscc=data["uscc"]).exists():
+        del data["uscc"]  # the record kept the code (it was changed since): the split-off one goes without
+    new_subject = core_services.create_subject(actor=actor, **data)
     LineageRecord.objects.create(
         subject=new_subject, batch=link.batch, source=link.batch.source, row_no=link.row_no,
         action=LineageAction.CREATED,
-        fields={f: step_mask("manual") for f in MASTER_FIELDS if f != "uscc" and record.get(f)},
+        fields={f: step_mask("manual") for f in MASTER_FIELDS if (f != "uscc" or data.get("uscc")) and record.get(f)},
     )
     updated = EntityLink.objects.filter(pk=link.pk, status=link.status).update(
         status=LinkStatus.SPLIT, split_subject=new_subject, reviewed_by=actor, reviewed_at=timezone.now())
@@ -599,6 +609,19 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
     audit.record_event("datacenter.link.split", target=link, reason=(reason or "")[:500],
                        details={"from": subject.pk, "to": new_subject.pk, "reverted": sorted(reverts)})
     return link
+
+
+def _master_assignment(field: str, text: str) -> dict[str, Any]:
+    """A master field's value from its text form (as lineage and conflicts keep it), ready for ``update_subject``."""
+    from decimal import Decimal
+
+    if field in ("region", "industry"):
+        return {f"{field}_id": text}
+    if field == "registered_capital":
+        return {field: Decimal(text)}
+    if field == "established_on":
+        return {field: dt.date.fromisoformat(text)}
+    return {field: text}
 
 
 def _subject_data(record: dict[str, Any]) -> dict[str, Any]:
@@ -614,6 +637,8 @@ def _subject_data(record: dict[str, Any]) -> dict[str, Any]:
         "region": Region.objects.get(code=record["region"]),
         "status": record.get("status") or "active",
     }
+    if record.get("uscc"):  # a link that gave the record this row's code (``runner._adopt``)
+        data["uscc"] = record["uscc"]
     if record.get("industry"):
         data["industry"] = IndustryCode.objects.get(code=record["industry"])
     if record.get("registered_capital"):

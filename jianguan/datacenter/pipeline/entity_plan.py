@@ -149,10 +149,10 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
            + " FROM dc_targets t LEFT JOIN dc_existing e ON e.ekey = t.target_key WHERE e.id IS NULL")
     new = layer(new, _plan_columns(d, existing=False, source_id=source_id, priority=priority,
                                    batch_bits=batch_bits))
-    new = layer(new, ["'create' AS action"])
+    new = layer(new, ["'create' AS action", "false AS adopted"])
 
     # Existing entities: compare field by field.
-    cols = [target_cols, "e.id AS existing_id",
+    cols = [target_cols, "e.id AS existing_id", "e.uscc AS cur_uscc",
             f"substr(e.region, 1, {len(scope_prefix)}) <> {d.lit(scope_prefix)} AS out_of_scope"]
     joins = ["JOIN dc_existing e ON e.ekey = t.target_key"]
     for f in MERGED_FIELDS:
@@ -183,9 +183,11 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
     old = layer(old, _plan_columns(d, existing=True, source_id=source_id, priority=priority,
                                    batch_bits=batch_bits))
     sets = " OR ".join(f"q.set_row_{f} IS NOT NULL" for f in MERGED_FIELDS)
-    old = layer(old, [f"CASE WHEN {sets} THEN 'update' ELSE 'unchanged' END AS action"])
+    # A record without a code that this batch's entity of a code matched takes the code (see ``runner._adopt``).
+    old = layer(old, ["(q.cur_uscc IS NULL AND q.uscc IS NOT NULL) AS adopted"])
+    old = layer(old, [f"CASE WHEN {sets} OR q.adopted THEN 'update' ELSE 'unchanged' END AS action"])
     keep = ["target_key", "rep_row", "n_rows", "n_links", "n_duplicates", "uscc", "existing_id", "out_of_scope",
-            "action"]
+            "action", "adopted"]
     for f in MERGED_FIELDS:
         keep += [f"k_{f}", f"src_k_{f}", f"nd_{f}", f"cur_{f}", f"cur_src_{f}", f"v_{f}", f"set_row_{f}",
                  f"set_steps_{f}", f"cross_{f}", f"cross_status_{f}"]
@@ -193,16 +195,20 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
     return f"SELECT {columns} FROM ({new}) a UNION ALL SELECT {columns} FROM ({old}) b"
 
 
-def member_plan_sql(d: Dialect) -> str:
+def member_plan_sql(d: Dialect, *, batch_bits: int) -> str:
     """Each member row with its entity's action and the fields it set: ``field_steps``, the step mask of each field
     at its position in :data:`LINEAGE_FIELDS` (see :func:`jianguan.datacenter.pipeline.fields.encode_field_steps`)."""
+    adopting = "(p.adopted AND p.rep_row = m.row_no)"  # the row whose code the record took
+    code_steps = batch_bits | STEP_BITS["code_adopted"]
     parts = ", ".join(
         f"coalesce(CASE WHEN p.set_row_{f} = m.row_no THEN CAST(p.set_steps_{f} AS STRING) END, '')"
-        if f in MERGED_FIELDS else "''"
+        if f in MERGED_FIELDS else
+        (f"CASE WHEN {adopting} THEN '{code_steps}' ELSE '' END" if f == "uscc" else "''")
         for f in LINEAGE_FIELDS
     )
     field_steps = d.regexp_replace_all(f"concat_ws(',', {parts})", ",+$", "")
-    contributes = " OR ".join(f"coalesce(p.set_row_{f} = m.row_no, false)" for f in MERGED_FIELDS)
+    contributes = " OR ".join([f"coalesce(p.set_row_{f} = m.row_no, false)" for f in MERGED_FIELDS]
+                              + [f"coalesce({adopting}, false)"])
     action = ("CASE WHEN m.role = 'link' THEN 'linked' WHEN p.action = 'create' THEN 'created' "
               "ELSE 'updated' END")
     return (

@@ -100,6 +100,7 @@ STEP_LABELS: dict[str, str] = {
     "fill": "补充空缺值",
     "correction": "人工更正后重跑",
     "manual": "人工处理",
+    "code_adopted": "关联匹配后取得信用代码",
 }
 
 #: Problem codes: (severity, Chinese message). "error" quarantines the row; "warning" is counted in quality only.

@@ -78,6 +78,7 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
                 lap("prepare subjects")
                 core_services.bulk_insert_subjects(subjects, now=now)
             lap("insert subjects")
+            adopted = core_services.set_subject_codes(result.adoptions, now=now)
             updated = core_services.bulk_update_subjects(result.updates, now=now)
             lap("update subjects")
         if rebuild.active:
@@ -100,7 +101,8 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
         quarantined = _write_quarantine(batch, result, now)
         lap("links, conflicts, quarantine")
     lap("commit")
-    return {"created": inserts.num_rows, "updated": updated, "lineage": written_lineage, "links": links,
+    return {"created": inserts.num_rows, "updated": updated, "codes_adopted": adopted, "lineage": written_lineage,
+            "links": links,
             "conflicts": conflicts, "quarantined": quarantined, "timings": timings}
 
 

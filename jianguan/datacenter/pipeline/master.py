@@ -120,6 +120,15 @@ class DatabaseMasterData:
         table = self._query(where, [f"{p}%" for p in prefixes])
         return table.select(runner.CANDIDATE_SCHEMA.names).cast(runner.CANDIDATE_SCHEMA)
 
+    def codeless(self, city_prefixes: list[str]) -> pa.Table:
+        """The master records without a credit code in those cities (few: most entities have one)."""
+        prefixes = [p for p in city_prefixes if p]
+        if not prefixes:
+            return runner.CANDIDATE_SCHEMA.empty_table()
+        where = "uscc IS NULL AND (" + " OR ".join(["region_id LIKE %s"] * len(prefixes)) + ")"
+        table = self._query(where, [f"{p}%" for p in prefixes])
+        return table.select(runner.CANDIDATE_SCHEMA.names).cast(runner.CANDIDATE_SCHEMA)
+
     def provenance(self, ids: list[int]) -> pa.Table:
         """Per subject and field, the source of the newest lineage record naming the field, and its priority."""
         from jianguan.datacenter.models import LineageRecord, Source

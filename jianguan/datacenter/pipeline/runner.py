@@ -46,6 +46,7 @@ CANDIDATE_SCHEMA = pa.schema([
 ])
 PROVENANCE_SCHEMA = pa.schema([("subject_id", pa.int64()), ("field", pa.string()), ("source_id", pa.int64()),
                                ("priority", pa.int64())])
+ADOPTION_SCHEMA = pa.schema([("id", pa.int64()), ("uscc", pa.string())])
 UNKEYED_SCHEMA = pa.schema([("row_no", pa.int64()), ("target_key", pa.string()), ("role", pa.string()),
                             ("weight", pa.float64()), ("probability", pa.float64()), ("partner", pa.string())])
 
@@ -79,6 +80,7 @@ class TextColumn(Sequence[str]):
 class MasterData(Protocol):
     def existing(self, usccs: Sequence[str], ids: list[int]) -> pa.Table: ...
     def link_candidates(self, city_prefixes: list[str]) -> pa.Table: ...
+    def codeless(self, city_prefixes: list[str]) -> pa.Table: ...
     def provenance(self, ids: list[int]) -> pa.Table: ...
 
 
@@ -110,6 +112,8 @@ class PipelineResult:
     counts: dict[str, int]
     quality: dict[str, Any]
     timings: list[dict[str, Any]] = field(default_factory=list)
+    #: ``id``, ``uscc``: master records without a code that take the code of the batch's entity they matched
+    adoptions: pa.Table = field(default_factory=lambda: ADOPTION_SCHEMA.empty_table())
 
 
 Progress = Callable[[str, int], None]
@@ -160,6 +164,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
 
     done = step("link")
     link_info = _link(engine, ref, master)
+    adopted = _adopt(engine, ref, master, link_info, spec.scope_prefix)
     done()
 
     done = step("dedup")
@@ -172,8 +177,15 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     usccs = TextColumn(engine.fetch_arrow(
         "SELECT DISTINCT substr(target_key, 3) AS uscc FROM dc_targets WHERE target_key LIKE 'U:%' ORDER BY 1"
     ).column("uscc"))
-    subject_ids = sorted({int(k[2:]) for k in link_info["targets"] if k.startswith("S:")})
-    engine.register_arrow("dc_existing", _with_schema(master.existing(usccs, subject_ids), EXISTING_SCHEMA))
+    subject_ids = sorted({int(k[2:]) for k in link_info["targets"] if k.startswith("S:")}
+                         | {a["id"] for a in adopted.values()})
+    existing = _with_schema(master.existing(usccs, subject_ids), EXISTING_SCHEMA)
+    if adopted:  # a record taking a code is the entity of that code from now on
+        code_of = {a["id"]: code for code, a in adopted.items()}
+        ekeys = [f"U:{code_of[i]}" if i in code_of else k for i, k in
+                 zip(existing.column("id").to_pylist(), existing.column("ekey").to_pylist(), strict=True)]
+        existing = existing.set_column(0, "ekey", pa.array(ekeys, pa.string()))
+    engine.register_arrow("dc_existing", existing)
     def plan(with_provenance: bool) -> str:
         return ep.plan_sql(engine.dialect, source_id=spec.source_id, priority=spec.priority,
                            batch_bits=step_mask(*spec.batch_steps), scope_prefix=spec.scope_prefix,
@@ -186,7 +198,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
         # Only now, for the records that would change, ask which source supplied their current values.
         engine.register_arrow("dc_provenance", _with_schema(master.provenance(changed), PROVENANCE_SCHEMA))
         engine.create_table("dc_plan", plan(True))
-    engine.create_table("dc_member_plan", ep.member_plan_sql(engine.dialect))
+    engine.create_table("dc_member_plan", ep.member_plan_sql(engine.dialect, batch_bits=step_mask(*spec.batch_steps)))
     done()
 
     done = step("integrate")
@@ -203,6 +215,9 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
         "AND NOT out_of_scope ORDER BY existing_id"
     )
     lineage = engine.fetch_arrow(ep.lineage_sql(engine.dialect))
+    adoptions = _with_schema(engine.fetch_arrow(
+        "SELECT existing_id AS id, uscc FROM dc_plan WHERE adopted AND NOT out_of_scope ORDER BY existing_id"
+    ), ADOPTION_SCHEMA)
     conflicts = engine.fetch_arrow(f"SELECT * FROM ({ep.conflicts_sql(engine.dialect)}) x "
                                    "ORDER BY row_no, field, kind")
     quarantine = _quarantine(engine)
@@ -214,13 +229,13 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     )[0].items()}
     counts["quarantined"] = len(quarantine)
     counts["loaded"] = rows_total - len(quarantine)
-    links = _links(engine, lineage, link_info)
+    links = _links(engine, lineage, link_info) + _adoption_links(engine, adopted, adoptions)
     counts["linked"] = len(links)
     counts["conflicts"] = conflicts.num_rows
     quality = quality_report(engine, spec, mapping, rows_total, counts, conflicts)
     done()
     return PipelineResult(rows_total, mapping, quarantine, inserts, updates, lineage, conflicts, links, counts,
-                          quality, timings)
+                          quality, timings, adoptions)
 
 
 def _with_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -313,6 +328,107 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData) -> dict[str, A
     for name in ("lk_keys", "lk_in", "lk_features0", "lk_features", "dc_link_candidates"):
         engine.drop_table(name)
     return info
+
+
+def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[str, Any],
+           scope_prefix: str) -> dict[str, dict[str, Any]]:
+    """Give existing master records without a credit code the code of the batch's entity they match.
+
+    A record created from rows without a code (linked by name, address, legal representative) is the same entity
+    as a row that later arrives with the code: without this step the code would open a second master record beside
+    it. Rows with a code that no master record has yet are scored against the records without one in their cities,
+    with the linkage model; each record takes the code of its best match at or above the threshold, each code goes
+    to one record only (the best), and the batch's rows of that code then update that record instead of creating
+    one. Rows without a code that this batch linked to such a record follow it. Returns, per adopted code, the
+    record's id, the deciding row and its match, for the link a data manager confirms or splits.
+    """
+    coded = engine.count("(SELECT 1 FROM dc_valid WHERE s_uscc IS NOT NULL) c")
+    if not coded:
+        return {}
+    cities = [r["c"] for r in engine.fetch_rows(
+        "SELECT DISTINCT substr(s_region, 1, 4) AS c FROM dc_valid WHERE s_uscc IS NOT NULL ORDER BY 1")]
+    codeless = _with_schema(master.codeless(cities), CANDIDATE_SCHEMA)
+    if codeless.num_rows and scope_prefix:  # only records the source may change
+        codeless = codeless.filter(pc.starts_with(codeless.column("region"), scope_prefix))
+    if codeless.num_rows == 0:
+        return {}
+    engine.register_arrow("ad_codeless", codeless)
+    key = name_key_sql(engine.dialect, ref, "s_name")
+    engine.create_table("ad_rows", (
+        "SELECT row_no, s_name, s_uscc, s_legal_representative, s_address, s_phone, s_region FROM dc_valid "
+        f"WHERE s_uscc IS NOT NULL AND ({key} IN (SELECT {name_key_sql(engine.dialect, ref, 'name')} "
+        "FROM ad_codeless) OR concat(s_legal_representative, '|', substr(s_region, 1, 4)) IN "
+        "(SELECT concat(legal_representative, '|', substr(region, 1, 4)) FROM ad_codeless "
+        "WHERE legal_representative <> ''))"
+    ))
+    codes = sorted({r["s_uscc"] for r in engine.fetch_rows("SELECT DISTINCT s_uscc FROM ad_rows")})
+    known = set(master.existing(codes, []).column("uscc").to_pylist()) if codes else set()
+    fresh = [c for c in codes if c not in known]
+    adopted: dict[str, dict[str, Any]] = {}
+    if fresh:
+        engine.register_arrow("ad_fresh", pa.table({"uscc": pa.array(fresh, pa.string())}))
+        engine.create_table("ad_in", (
+            "SELECT concat('B', CAST(row_no AS STRING)) AS unique_id, s_name AS name, s_uscc AS uscc, "
+            "s_legal_representative AS legal_rep, s_address AS address, s_phone AS phone, s_region AS region_code "
+            "FROM ad_rows WHERE s_uscc IN (SELECT uscc FROM ad_fresh) UNION ALL "
+            "SELECT concat('S', CAST(id AS STRING)) AS unique_id, name, CAST(NULL AS STRING) AS uscc, "
+            "legal_representative AS legal_rep, address, CAST(NULL AS STRING) AS phone, region AS region_code "
+            "FROM ad_codeless"
+        ))
+        engine.create_table("ad_features", features_sql(engine.dialect, ref, "ad_in"))
+        trained = lm.linkage_model(engine, "ad_features")
+        labels = lm.level_labels(trained)
+        code_of_row = {f"B{r['row_no']}": r["s_uscc"] for r in engine.fetch_rows(
+            "SELECT row_no, s_uscc FROM ad_rows WHERE s_uscc IN (SELECT uscc FROM ad_fresh)")}
+        best: dict[str, dict[str, Any]] = {}  # per record without a code: its strongest match with a code
+        for edge in lm.predict(engine, "ad_features", trained).to_pylist():
+            left, right = edge["unique_id_l"], edge["unique_id_r"]
+            record, row = (left, right) if left.startswith("S") else (right, left)
+            if not record.startswith("S") or not row.startswith("B"):
+                continue  # two records without a code, or two rows with codes: not this step's question
+            rank = (edge["match_weight"], code_of_row[row])
+            if record not in best or rank > (best[record]["weight"], best[record]["uscc"]):
+                best[record] = {"id": int(record[1:]), "uscc": code_of_row[row], "row_no": int(row[1:]),
+                                "weight": edge["match_weight"], "probability": edge["match_probability"],
+                                "deciding": _deciding(edge, labels)}
+        for choice in sorted(best.values(), key=lambda c: (-c["weight"], c["id"])):
+            if choice["uscc"] not in adopted:
+                adopted[choice["uscc"]] = choice
+        for name in ("ad_fresh", "ad_in", "ad_features"):
+            engine.drop_table(name)
+    for name in ("ad_rows", "ad_codeless"):
+        engine.drop_table(name)
+    retarget = {f"S:{a['id']}": f"U:{code}" for code, a in adopted.items()}
+    if retarget:  # rows without a code that this batch linked to an adopting record follow it
+        unkeyed = engine.fetch_arrow("SELECT * FROM dc_unkeyed")
+        targets = [retarget.get(t, t) for t in unkeyed.column("target_key").to_pylist()]
+        engine.register_arrow("dc_unkeyed", _with_schema(unkeyed.set_column(
+            unkeyed.schema.get_field_index("target_key"), "target_key", pa.array(targets, pa.string())),
+            UNKEYED_SCHEMA))
+        info["targets"] = {retarget.get(t, t) for t in info["targets"]}
+    return adopted
+
+
+def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoptions: pa.Table) -> list[dict[str, Any]]:
+    """The link of each adopted code: the row that brought it, onto the record that took it (within scope)."""
+    taken = set(adoptions.column("id").to_pylist())
+    chosen = [dict(a) for a in adopted.values() if a["id"] in taken]
+    if not chosen:
+        return []
+    # The link names the entity's representative row: the one whose lineage records the code it brought.
+    rep = {int(r["existing_id"]): int(r["rep_row"]) for r in engine.fetch_rows(
+        "SELECT existing_id, rep_row FROM dc_plan WHERE adopted")}
+    for a in chosen:
+        a["row_no"] = rep.get(a["id"], a["row_no"])
+    rows = {r["row_no"]: r for r in engine.fetch_rows(
+        f"SELECT row_no, {', '.join(f's_{f}' for f in RECORD_FIELDS)} FROM dc_valid WHERE row_no IN "
+        f"({', '.join(str(int(a['row_no'])) for a in chosen)})")}
+    return [
+        {"target_key": f"U:{a['uscc']}", "existing_id": a["id"], "row_no": a["row_no"], "weight": a["weight"],
+         "probability": a["probability"], "deciding": a["deciding"], "adopts_code": True,
+         "record": {f: v for f in RECORD_FIELDS if (v := rows[a["row_no"]][f"s_{f}"]) is not None}}
+        for a in sorted(chosen, key=lambda a: a["row_no"])
+    ]
 
 
 def _deciding(edge: dict[str, Any] | None, labels: dict[str, dict[int, str]]) -> list[dict[str, Any]]:

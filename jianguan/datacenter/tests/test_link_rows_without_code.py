@@ -88,3 +88,45 @@ def test_an_outsider_cannot_review_links(suzhou_officer, data_admin, registered,
     link = EntityLink.objects.get(batch=batch)
     with pytest.raises(Http404):
         get_link_for(suzhou_officer, link.pk, "change")
+
+
+def test_a_record_without_code_takes_the_code_when_its_entity_arrives_with_one(
+        data_admin, source, tax_source, tmp_path, django_capture_on_commit_callbacks) -> None:
+    first = ingest(tax_source, data_admin, write_csv(tmp_path / "tax.csv", HEADER, [
+        ["", "南京新远餐饮管理有限公司", "王五", "南京市玄武区北京东路9号", "320102", "13700000003", ""],
+        ["", "玄武区小李便利店", "李明", "南京市玄武区珠江路5号", "320102", "", ""],
+    ]), django_capture_on_commit_callbacks)
+    assert first.created_count == 2
+    before = Subject.objects.get(name="南京新远餐饮管理有限公司")
+    assert before.uscc is None
+    code = uscc("320102", 21)
+    later = ingest(source, data_admin, write_csv(tmp_path / "registry.csv", HEADER, [
+        [code, "新远餐饮管理有限责任公司", "王五", "江苏省南京市玄武区北京东路9号", "320102", "13700000003", "H6210"],
+        [uscc("320102", 22), "南京另一家餐饮有限公司", "孙八", "南京市玄武区中山路7号", "320102", "", ""],
+    ]), django_capture_on_commit_callbacks)
+    assert later.status == "loaded", later.message
+    assert later.created_count == 1 and later.updated_count == 1 and later.linked_count == 1
+    adopted = Subject.objects.get(pk=before.pk)
+    assert adopted.uscc == code and adopted.industry_id == "621"
+    assert Subject.objects.filter(name__contains="新远餐饮").count() == 1
+    assert Subject.objects.get(name="玄武区小李便利店").uscc is None
+    lineage = LineageRecord.objects.get(subject=adopted, batch=later)
+    assert "code_adopted" in lineage.steps("uscc")
+    link = EntityLink.objects.get(batch=later)
+    assert link.subject_id == before.pk and link.row_no == 2 and link.match_probability >= 0.9
+    assert link.record["uscc"] == code
+    assert {d["field"] for d in link.deciding_fields if d["weight"] > 0} >= {"legal_rep", "address"}
+
+    # The same delivery again changes nothing: the code is the record's now.
+    again = ingest(source, data_admin, write_csv(tmp_path / "registry2.csv", HEADER, [
+        [code, "新远餐饮管理有限责任公司", "王五", "江苏省南京市玄武区北京东路9号", "320102", "13700000003", "H6210"],
+    ]), django_capture_on_commit_callbacks)
+    assert again.created_count == 0 and again.linked_count == 0 and again.updated_count == 0
+
+    # A data manager who finds they are different entities splits the link: the code goes to a record of its own.
+    services.split_link(link, actor=data_admin, reason="同址不同户")
+    adopted.refresh_from_db()
+    assert adopted.uscc is None and adopted.name == "南京新远餐饮管理有限公司"  # the name it replaced is back
+    assert adopted.industry_id is None  # filled by the split-off row: taken back
+    separate = Subject.objects.get(uscc=code)
+    assert separate.pk != adopted.pk and separate.name == "新远餐饮管理有限责任公司"

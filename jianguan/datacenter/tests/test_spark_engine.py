@@ -21,7 +21,8 @@ HEADER = ["统一社会信用代码", "企业名称", "法定代表人", "住所
 
 
 class FakeMasterData:
-    """Two existing master records (one without a code) and who supplied their names."""
+    """Three existing master records (two without a code, one of which the batch's 华信 rows match) and who
+    supplied their names."""
 
     def existing(self, usccs, ids):
         rows = [
@@ -32,6 +33,9 @@ class FakeMasterData:
             {"ekey": "S:502", "id": 502, "uscc": None, "name": "鼓楼区老王面馆", "subject_type": "individual",
              "legal_representative": "王强", "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106",
              "industry": None, "registered_capital": None, "established_on": None, "status": "active"},
+            {"ekey": "S:503", "id": 503, "uscc": None, "name": "华信贸易有限公司", "subject_type": "enterprise",
+             "legal_representative": "王五", "address": "江苏省南京市鼓楼区汉中路2号", "region": "320106",
+             "industry": None, "registered_capital": None, "established_on": None, "status": "active"},
         ]
         wanted = [r for r in rows if (r["uscc"] in usccs) or (r["id"] in ids)]
         return pa.Table.from_pylist(wanted, schema=runner.EXISTING_SCHEMA) if wanted \
@@ -40,6 +44,13 @@ class FakeMasterData:
     def link_candidates(self, cities):
         rows = [{"id": 502, "uscc": None, "name": "鼓楼区老王面馆", "legal_representative": "王强",
                  "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106"}]
+        return pa.Table.from_pylist(rows, schema=runner.CANDIDATE_SCHEMA)
+
+    def codeless(self, cities):
+        rows = [{"id": 502, "uscc": None, "name": "鼓楼区老王面馆", "legal_representative": "王强",
+                 "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106"},
+                {"id": 503, "uscc": None, "name": "华信贸易有限公司", "legal_representative": "王五",
+                 "address": "江苏省南京市鼓楼区汉中路2号", "region": "320106"}]
         return pa.Table.from_pylist(rows, schema=runner.CANDIDATE_SCHEMA)
 
     def provenance(self, ids):
@@ -96,13 +107,14 @@ def test_duckdb_and_spark_give_identical_results(delivery, tmp_path) -> None:
     duck = _run("duckdb", delivery, tmp_path / "duck")
     spark = _run("spark", delivery, tmp_path / "spark")
     assert duck.counts == spark.counts
-    assert duck.counts["quarantined"] == 3 and duck.counts["linked"] == 3
+    assert duck.counts["quarantined"] == 3 and duck.counts["linked"] == 4
     assert [q["codes"] for q in duck.quarantine if q["row_no"] == 4] == [["region.unresolved"]]
     assert duck.rows_total == spark.rows_total == 10
     assert _table(duck.inserts.drop(["target_key"]), ["rep_row"]) == _table(spark.inserts.drop(["target_key"]),
                                                                               ["rep_row"])
     assert _table(duck.updates, ["id"]) == _table(spark.updates, ["id"])
-    assert duck.updates.num_rows == 1
+    assert duck.updates.num_rows == 2
+    assert duck.adoptions.to_pylist() == spark.adoptions.to_pylist() == [{"id": 503, "uscc": uscc("320106", 2)}]
     assert _table(duck.lineage, ["row_no", "target_key"]) == _table(spark.lineage, ["row_no", "target_key"])
     assert _table(duck.conflicts, ["row_no", "field", "kind"]) == _table(spark.conflicts, ["row_no", "field", "kind"])
     assert duck.conflicts.num_rows >= 1
