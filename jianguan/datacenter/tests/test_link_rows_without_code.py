@@ -91,7 +91,11 @@ def test_an_outsider_cannot_review_links(suzhou_officer, data_admin, registered,
 
 
 def test_a_record_without_code_takes_the_code_when_its_entity_arrives_with_one(
-        data_admin, source, tax_source, tmp_path, django_capture_on_commit_callbacks) -> None:
+        client, data_admin, source, tax_source, tmp_path, django_capture_on_commit_callbacks) -> None:
+    from django.urls import reverse
+
+    from jianguan.core.testing.personas import login_verified
+
     first = ingest(tax_source, data_admin, write_csv(tmp_path / "tax.csv", HEADER, [
         ["", "南京新远餐饮管理有限公司", "王五", "南京市玄武区北京东路9号", "320102", "13700000003", ""],
         ["", "玄武区小李便利店", "李明", "南京市玄武区珠江路5号", "320102", "", ""],
@@ -116,6 +120,9 @@ def test_a_record_without_code_takes_the_code_when_its_entity_arrives_with_one(
     assert link.subject_id == before.pk and link.row_no == 2 and link.match_probability >= 0.9
     assert link.record["uscc"] == code
     assert {d["field"] for d in link.deciding_fields if d["weight"] > 0} >= {"legal_rep", "address"}
+    login_verified(client, data_admin)
+    for page in (reverse("datacenter:link_list"), reverse("datacenter:entity_detail", args=[before.pk])):
+        assert f"使该主体取得信用代码 <code>{code}</code>" in client.get(page).content.decode()
 
     # The same delivery again changes nothing: the code is the record's now.
     again = ingest(source, data_admin, write_csv(tmp_path / "registry2.csv", HEADER, [
