@@ -20,7 +20,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
 
 from jianguan.complaints import calendar, events, params, places, workflow
@@ -1515,7 +1516,7 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
     """``propose_duplicates`` for many tickets at once (``reporter_indexes``: ticket → the reporter's phone index,
     "" for none): one indexed search for the tickets sharing any of their keys, one read of the texts of the
     latest candidates of each, one insert of all proposals. Returns ticket → (candidate, score, reasons) stored."""
-    from jianguan.complaints.similarity import Candidate, score_candidates
+    from jianguan.complaints.similarity import Candidate, TextCache, score_candidates
 
     if not tickets:
         return {}
@@ -1529,8 +1530,8 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
     start, end = min(p[1] for p in plans), max(p[2] for p in plans)
     keys: dict[str, set[Any]] = {"subject_id": {c.subject_id for c in tickets if c.subject_id},
                                  "subject_name": {c.subject_name for c in tickets if c.subject_name},
-                                 "place_address": {c.place_address for c in tickets if c.place_address},
-                                 "category_id": {c.category_id for c in tickets if c.category_id}}
+                                 "place_address": {c.place_address for c in tickets if c.place_address}}
+    categories = {c.category_id for c in tickets if c.category_id}
     phones = {i for i in reporter_indexes.values() if i}
     same = Q(pk__in=[])
     for column, values in keys.items():
@@ -1544,11 +1545,23 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
     in_cities = Q()
     for prefix in {c.region_id[:4] for c in tickets}:
         in_cities |= Q(region__code__startswith=prefix)
-    rows = list(Complaint.objects.filter(same, in_cities, submitted_at__gte=start, submitted_at__lte=end)
-                .exclude(status__in=(ComplaintStatus.MERGED, ComplaintStatus.INVALID))
-                .order_by()
-                .values_list("pk", "submitted_at", "region_id", "subject_id", "subject_name", "place_address",
-                             "category_id", "reporter__phone_index"))
+    columns = ("pk", "submitted_at", "region_id", "subject_id", "subject_name", "place_address", "category_id",
+               "reporter__phone_index")
+    candidates = (Complaint.objects.filter(in_cities, submitted_at__gte=start, submitted_at__lte=end)
+                  .exclude(status__in=(ComplaintStatus.MERGED, ComplaintStatus.INVALID)).order_by())
+    rows = list(candidates.filter(same).values_list(*columns))
+    if categories:
+        # The category is a broad key: a city's tickets of one category in the window run into thousands, and
+        # only the latest few can be a ticket's candidates. So per category and city only the latest come back:
+        # as many as a ticket may consider, plus this batch's own tickets (newer than some of the batch).
+        cap = DUPLICATE_CANDIDATES + len(tickets)
+        latest_of_kind = (candidates.filter(category_id__in=categories)
+                          .annotate(kind_rank=Window(RowNumber(), partition_by=[F("category_id"),
+                                                                                Substr("region_id", 1, 4)],
+                                                     order_by=[F("submitted_at").desc(), F("pk").desc()]))
+                          .filter(kind_rank__lte=cap).values_list(*columns))
+        known = {row[0] for row in rows}
+        rows += [row for row in latest_of_kind if row[0] not in known]
     index: dict[tuple[int, Any], list[tuple[Any, ...]]] = {}
     for row in rows:  # each key → its rows
         for position in (3, 4, 5, 6, 7):
@@ -1571,9 +1584,10 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
                              phone_index=phone_index or "")
     best: dict[int, list[tuple[Any, float, list[str]]]] = {}
     proposals = []
+    texts = TextCache()  # a candidate of many tickets in the batch is cut into bigrams once
     for complaint, _since, _at, threshold, most in plans:
-        candidates = [read[pk] for pk in latest[complaint.pk] if pk in read]
-        scored = score_candidates(complaint, candidates, reporter_index=reporter_indexes.get(complaint.pk, ""))
+        scored = score_candidates(complaint, [read[pk] for pk in latest[complaint.pk] if pk in read],
+                                  reporter_index=reporter_indexes.get(complaint.pk, ""), texts=texts)
         best[complaint.pk] = [item for item in scored if item[1] >= threshold][:most]
         proposals += [DuplicateProposal(complaint=complaint, candidate_id=candidate.pk, score=round(score, 3),
                                         reasons=reasons) for candidate, score, reasons in best[complaint.pk]]

@@ -17,12 +17,37 @@ def bigrams(text: str) -> Counter[str]:
     return Counter(clean[i : i + 2] for i in range(len(clean) - 1))
 
 
+def _norm(grams: Counter[str]) -> float:
+    return math.sqrt(sum(c * c for c in grams.values()))
+
+
 def cosine(a: Counter[str], b: Counter[str]) -> float:
     if not a or not b:
         return 0.0
+    return _cosine(a, _norm(a), b, _norm(b))
+
+
+def _cosine(a: Counter[str], norm_a: float, b: Counter[str], norm_b: float) -> float:
+    if not norm_a or not norm_b:
+        return 0.0
+    if len(b) < len(a):
+        a, b = b, a
     dot = sum(count * b.get(gram, 0) for gram, count in a.items())
-    norm = math.sqrt(sum(c * c for c in a.values())) * math.sqrt(sum(c * c for c in b.values()))
-    return dot / norm if norm else 0.0
+    return dot / (norm_a * norm_b)
+
+
+class TextCache:
+    """Each ticket's bigrams and their norm, cut once however many tickets it is compared with."""
+
+    def __init__(self) -> None:
+        self._texts: dict[Any, tuple[Counter[str], float]] = {}
+
+    def get(self, key: Any, title: str, content: str) -> tuple[Counter[str], float]:
+        found = self._texts.get(key)
+        if found is None:
+            grams = bigrams(f"{title}{content}")
+            found = self._texts[key] = (grams, _norm(grams))
+        return found
 
 
 @dataclass(frozen=True)
@@ -40,13 +65,16 @@ class Candidate:
 
 
 def score_candidates(
-    complaint: Any, candidates: list[Candidate], *, reporter_index: str = ""
+    complaint: Any, candidates: list[Candidate], *, reporter_index: str = "", texts: TextCache | None = None,
 ) -> list[tuple[Candidate, float, list[str]]]:
-    """(candidate, score in 0–1, reasons) for each candidate, best first."""
-    mine = bigrams(f"{complaint.title}{complaint.content}")
+    """(candidate, score in 0–1, reasons) for each candidate, best first. ``texts`` shares the cut texts between
+    calls (a batch of tickets whose candidates overlap)."""
+    texts = texts or TextCache()
+    mine, mine_norm = texts.get(getattr(complaint, "pk", None) or id(complaint), complaint.title, complaint.content)
     out = []
     for other in candidates:
-        text = cosine(mine, bigrams(f"{other.title}{other.content}"))
+        grams, norm = texts.get(other.pk, other.title, other.content)
+        text = _cosine(mine, mine_norm, grams, norm)
         reasons = [f"text:{text:.2f}"]
         score = text
         if complaint.subject_id and other.subject_id == complaint.subject_id:

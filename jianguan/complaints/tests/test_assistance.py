@@ -3,7 +3,10 @@ duplicate proposals (并单)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.db.models import F, Value
 from django.core.management import call_command
 
 from jianguan.complaints import classifier, services
@@ -213,3 +216,25 @@ def test_a_batch_is_assisted_set_wise_with_a_fixed_number_of_queries(django_asse
     assert not DuplicateProposal.objects.filter(candidate__in=[noise, suzhou]).exists()  # other matter, other city
     assert not DuplicateProposal.objects.filter(complaint__in=[noise, suzhou]).exists()
     assert services.assist_pending() == 0
+
+
+def test_tickets_of_one_category_are_candidates_only_as_far_as_the_latest_few(monkeypatch) -> None:
+    """The category is a broad key: of a city's many tickets in one category, only the latest are read and scored."""
+    from jianguan.complaints.models import Complaint, DuplicateProposal
+
+    monkeypatch.setattr(services, "DUPLICATE_CANDIDATES", 3)
+    text = "饭店后厨卫生很差，餐具不消毒，吃完拉肚子"
+    earlier = [make_ticket(ComplaintStatus.RECEIVED, content=f"{text}{'！' * i}", category_code="0101",
+                           subject_name=f"第{i}家饭店", place_address=f"南京市鼓楼区中山路{i}号",
+                           reporter_phone=f"1381234{i:04d}") for i in range(6)]
+    other_city = make_ticket(ComplaintStatus.RECEIVED, content=text, category_code="0101", region="320508",
+                             subject_name="苏州饭店", place_address="苏州市姑苏区人民路1号", reporter_phone="13700000001")
+    assert services.assist_pending() == 7
+    Complaint.objects.filter(pk__in=[t.pk for t in earlier]).update(submitted_at=F("submitted_at") - Value(
+        dt.timedelta(minutes=1)))  # strictly before the new ticket
+    new = make_ticket(ComplaintStatus.RECEIVED, content=text, category_code="0101", subject_name="又一家饭店",
+                      place_address="南京市鼓楼区汉中路9号", reporter_phone="13600000009")
+    assert services.assist_pending() == 1
+    proposed = set(DuplicateProposal.objects.filter(complaint=new).values_list("candidate_id", flat=True))
+    assert proposed == {t.pk for t in earlier[-3:]}  # the latest three of the category in the city
+    assert other_city.pk not in proposed
