@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db.models import F, Value
 from django.core.management import call_command
+from django.db.models import F, Value
 
 from jianguan.complaints import classifier, services
 from jianguan.complaints.choices import ComplaintStatus
@@ -228,7 +228,8 @@ def test_tickets_of_one_category_are_candidates_only_as_far_as_the_latest_few(mo
                            subject_name=f"第{i}家饭店", place_address=f"南京市鼓楼区中山路{i}号",
                            reporter_phone=f"1381234{i:04d}") for i in range(6)]
     other_city = make_ticket(ComplaintStatus.RECEIVED, content=text, category_code="0101", region="320508",
-                             subject_name="苏州饭店", place_address="苏州市姑苏区人民路1号", reporter_phone="13700000001")
+                             subject_name="苏州饭店", place_address="苏州市姑苏区人民路1号",
+                             reporter_phone="13700000001")
     assert services.assist_pending() == 7
     Complaint.objects.filter(pk__in=[t.pk for t in earlier]).update(submitted_at=F("submitted_at") - Value(
         dt.timedelta(minutes=1)))  # strictly before the new ticket
