@@ -25,7 +25,7 @@ from django.utils import timezone
 from jianguan.core import audit, bulkload
 from jianguan.core.access import check_in_scope
 from jianguan.core.deferred import on_commit_once
-from jianguan.core.errors import DomainError, ScopeViolation
+from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.fields import blind_index
 from jianguan.core.models import (
     ApiToken,
@@ -596,12 +596,12 @@ def set_subject_codes(rows: Any, *, now: dt.datetime) -> int:
         return 0
     table = Subject._meta.db_table
     pairs = [(r["uscc"], now, r["id"]) for r in rows.to_pylist()]
-    changed = 0
     with connection.cursor() as cursor:
-        for pair in pairs:  # a handful per batch at most: records without a code are rare
-            cursor.execute(f"UPDATE {table} SET uscc = %s, updated_at = %s WHERE id = %s AND uscc IS NULL",  # noqa: S608
-                           pair)
-            changed += cursor.rowcount
+        cursor.executemany(f"UPDATE {table} SET uscc = %s, updated_at = %s WHERE id = %s AND uscc IS NULL",  # noqa: S608
+                           pairs)
+        changed = int(cursor.rowcount)
+    if changed != len(pairs):  # another batch gave one of them a code meanwhile: this batch's plan is stale
+        raise ConflictError("subject.code_taken", "处理期间有主体已取得信用代码，请重新处理该批次。")
     return changed
 
 

@@ -571,19 +571,22 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
         raise ConflictError("link.split", "该关联已拆分。")
     subject = Subject.objects.select_for_update().get(pk=link.subject_id)
     record = dict(link.record)
-    filled = {}
-    for lineage in LineageRecord.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no):
-        filled.update(lineage.fields)
-    # A value the row replaced (a row with a code, once the record took it, updates like any row of the entity)
-    # goes back to what it replaced: the applied conflict kept it.
-    replaced = dict(Conflict.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no,
-                                            status=ConflictStatus.APPLIED).values_list("field", "current_value"))
+    if "replaced" in record:
+        # The record took this row's credit code (``runner._adopt``): the batch's rows of the code updated it like
+        # any rows of the entity, and the link kept what each changed field held before.
+        replaced = dict(record.pop("replaced"))
+        record.pop("matched_row", None)
+        replaced["uscc"] = ""
+    else:
+        replaced = {}
+        for lineage in LineageRecord.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no):
+            replaced.update({field: "" for field in lineage.fields})  # a link only fills empty fields
     reverts: dict[str, Any] = {}
-    for field in filled:
+    for field, before in replaced.items():
         if _master_value(subject, field) != str(record.get(field, "")):
             continue  # changed since: left as it is
-        if replaced.get(field):
-            reverts.update(_master_assignment(field, replaced[field]))
+        if before:
+            reverts.update(_master_assignment(field, before))
         elif field not in ("region", "subject_type", "name", "status"):  # required on a master record: kept
             reverts[field] = None if field in ("industry", "registered_capital", "established_on", "uscc") else ""
     if reverts:

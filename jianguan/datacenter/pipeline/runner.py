@@ -181,10 +181,11 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
                          | {a["id"] for a in adopted.values()})
     existing = _with_schema(master.existing(usccs, subject_ids), EXISTING_SCHEMA)
     if adopted:  # a record taking a code is the entity of that code from now on
-        code_of = {a["id"]: code for code, a in adopted.items()}
-        ekeys = [f"U:{code_of[i]}" if i in code_of else k for i, k in
-                 zip(existing.column("id").to_pylist(), existing.column("ekey").to_pylist(), strict=True)]
-        existing = existing.set_column(0, "ekey", pa.array(ekeys, pa.string()))
+        ids = pa.array([a["id"] for a in adopted.values()], pa.int64())
+        keys = pa.array([f"U:{code}" for code in adopted], pa.string())
+        position = pc.index_in(existing.column("id"), value_set=ids)
+        existing = existing.set_column(0, "ekey", pc.if_else(pc.is_valid(position), pc.take(keys, position),
+                                                             existing.column("ekey")))
     engine.register_arrow("dc_existing", existing)
     def plan(with_provenance: bool) -> str:
         return ep.plan_sql(engine.dialect, source_id=spec.source_id, priority=spec.priority,
@@ -342,26 +343,37 @@ def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[st
     one. Rows without a code that this batch linked to such a record follow it. Returns, per adopted code, the
     record's id, the deciding row and its match, for the link a data manager confirms or splits.
     """
-    coded = engine.count("(SELECT 1 FROM dc_valid WHERE s_uscc IS NOT NULL) c")
-    if not coded:
-        return {}
+    d = engine.dialect
     cities = [r["c"] for r in engine.fetch_rows(
         "SELECT DISTINCT substr(s_region, 1, 4) AS c FROM dc_valid WHERE s_uscc IS NOT NULL ORDER BY 1")]
+    if not cities:
+        return {}
     codeless = _with_schema(master.codeless(cities), CANDIDATE_SCHEMA)
     if codeless.num_rows and scope_prefix:  # only records the source may change
         codeless = codeless.filter(pc.starts_with(codeless.column("region"), scope_prefix))
     if codeless.num_rows == 0:
         return {}
     engine.register_arrow("ad_codeless", codeless)
-    key = name_key_sql(engine.dialect, ref, "s_name")
+    near = sorted({r[:4] for r in codeless.column("region").to_pylist()})
+    in_near = f"substr(s_region, 1, 4) IN ({', '.join(d.lit(c) for c in near)})"
+    # Only the coded rows of cities with such records, and of those only the ones sharing a name or a legal
+    # representative with one (the name key is computed for the rows of those cities only).
     engine.create_table("ad_rows", (
-        "SELECT row_no, s_name, s_uscc, s_legal_representative, s_address, s_phone, s_region FROM dc_valid "
-        f"WHERE s_uscc IS NOT NULL AND ({key} IN (SELECT {name_key_sql(engine.dialect, ref, 'name')} "
-        "FROM ad_codeless) OR concat(s_legal_representative, '|', substr(s_region, 1, 4)) IN "
-        "(SELECT concat(legal_representative, '|', substr(region, 1, 4)) FROM ad_codeless "
-        "WHERE legal_representative <> ''))"
+        f"SELECT v.*, {name_key_sql(d, ref, 'v.s_name')} AS k_name, "
+        "concat(v.s_legal_representative, '|', substr(v.s_region, 1, 4)) AS k_rep FROM "
+        "(SELECT row_no, s_name, s_uscc, s_legal_representative, s_address, s_phone, s_region FROM dc_valid "
+        f"WHERE s_uscc IS NOT NULL AND {in_near}) v"
     ))
-    codes = sorted({r["s_uscc"] for r in engine.fetch_rows("SELECT DISTINCT s_uscc FROM ad_rows")})
+    engine.create_table("ad_records", (
+        f"SELECT c.*, {name_key_sql(d, ref, 'c.name')} AS k_name, "
+        "CASE WHEN c.legal_representative <> '' THEN concat(c.legal_representative, '|', substr(c.region, 1, 4)) "
+        "END AS k_rep FROM ad_codeless c"
+    ))
+    engine.create_table("ad_pairs_rows", (
+        "SELECT * FROM ad_rows WHERE k_name IN (SELECT k_name FROM ad_records WHERE k_name IS NOT NULL) "
+        "OR k_rep IN (SELECT k_rep FROM ad_records WHERE k_rep IS NOT NULL)"
+    ))
+    codes = sorted({r["s_uscc"] for r in engine.fetch_rows("SELECT DISTINCT s_uscc FROM ad_pairs_rows")})
     known = set(master.existing(codes, []).column("uscc").to_pylist()) if codes else set()
     fresh = [c for c in codes if c not in known]
     adopted: dict[str, dict[str, Any]] = {}
@@ -370,13 +382,22 @@ def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[st
         engine.create_table("ad_in", (
             "SELECT concat('B', CAST(row_no AS STRING)) AS unique_id, s_name AS name, s_uscc AS uscc, "
             "s_legal_representative AS legal_rep, s_address AS address, s_phone AS phone, s_region AS region_code "
-            "FROM ad_rows WHERE s_uscc IN (SELECT uscc FROM ad_fresh) UNION ALL "
+            "FROM ad_pairs_rows WHERE s_uscc IN (SELECT uscc FROM ad_fresh) UNION ALL "
             "SELECT concat('S', CAST(id AS STRING)) AS unique_id, name, CAST(NULL AS STRING) AS uscc, "
             "legal_representative AS legal_rep, address, CAST(NULL AS STRING) AS phone, region AS region_code "
-            "FROM ad_codeless"
+            "FROM ad_records WHERE k_name IN (SELECT k_name FROM ad_pairs_rows) "
+            "OR k_rep IN (SELECT k_rep FROM ad_pairs_rows)"
         ))
-        engine.create_table("ad_features", features_sql(engine.dialect, ref, "ad_in"))
-        trained = lm.linkage_model(engine, "ad_features")
+        engine.create_table("ad_features0", features_sql(d, ref, "ad_in"))
+        # Each record without a code anchors itself and the rows with codes are the loose side, so only row–record
+        # pairs are scored (never two records without a code). The prior that two records match is the one for
+        # the records the question is really about: every coded row of these cities and every record without one.
+        engine.create_table("ad_features", (
+            "SELECT unique_id, CASE WHEN substr(unique_id, 1, 1) = 'S' THEN unique_id END AS anchor, f_uscc, "
+            "f_name, f_name_full, f_address, f_road, f_legal_rep, f_phone, f_region, f_city FROM ad_features0"
+        ))
+        population = engine.count("ad_rows") + codeless.num_rows
+        trained = lm.rescaled(lm.default_model(), max(population, 2))
         labels = lm.level_labels(trained)
         code_of_row = {f"B{r['row_no']}": r["s_uscc"] for r in engine.fetch_rows(
             "SELECT row_no, s_uscc FROM ad_rows WHERE s_uscc IN (SELECT uscc FROM ad_fresh)")}
@@ -385,18 +406,23 @@ def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[st
             left, right = edge["unique_id_l"], edge["unique_id_r"]
             record, row = (left, right) if left.startswith("S") else (right, left)
             if not record.startswith("S") or not row.startswith("B"):
-                continue  # two records without a code, or two rows with codes: not this step's question
-            rank = (edge["match_weight"], code_of_row[row])
-            if record not in best or rank > (best[record]["weight"], best[record]["uscc"]):
+                continue  # two rows with codes: not this step's question
+            if (edge.get("gamma_name") or 0) <= 0 and (edge.get("gamma_address") or 0) <= 0:
+                continue  # a shared legal representative and district alone are not the same business
+            # Ties go to the later row; weights are compared rounded (the engines' floats may differ in the last
+            # bits, and they list pairs in any order).
+            weight = round(edge["match_weight"], 6)
+            rank = (weight, code_of_row[row], int(row[1:]))
+            if record not in best or rank > (best[record]["weight"], best[record]["uscc"], best[record]["row_no"]):
                 best[record] = {"id": int(record[1:]), "uscc": code_of_row[row], "row_no": int(row[1:]),
-                                "weight": edge["match_weight"], "probability": edge["match_probability"],
+                                "weight": weight, "probability": round(edge["match_probability"], 6),
                                 "deciding": _deciding(edge, labels)}
         for choice in sorted(best.values(), key=lambda c: (-c["weight"], c["id"])):
             if choice["uscc"] not in adopted:
                 adopted[choice["uscc"]] = choice
-        for name in ("ad_fresh", "ad_in", "ad_features"):
+        for name in ("ad_fresh", "ad_in", "ad_features0", "ad_features"):
             engine.drop_table(name)
-    for name in ("ad_rows", "ad_codeless"):
+    for name in ("ad_pairs_rows", "ad_records", "ad_rows", "ad_codeless"):
         engine.drop_table(name)
     retarget = {f"S:{a['id']}": f"U:{code}" for code, a in adopted.items()}
     if retarget:  # rows without a code that this batch linked to an adopting record follow it
@@ -415,20 +441,25 @@ def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoption
     chosen = [dict(a) for a in adopted.values() if a["id"] in taken]
     if not chosen:
         return []
-    # The link names the entity's representative row: the one whose lineage records the code it brought.
-    rep = {int(r["existing_id"]): int(r["rep_row"]) for r in engine.fetch_rows(
-        "SELECT existing_id, rep_row FROM dc_plan WHERE adopted")}
+    # The link names the entity's representative row (the one whose lineage records the code it brought; the
+    # weight and deciding fields are those of the best-matching row of the code, ``matched_row``). Its record is
+    # what the batch made of the entity, and ``replaced`` what the master record held before in each field the
+    # batch changed: a split gives the first to a record of its own and puts the second back.
+    plan = {int(r["existing_id"]): r for r in engine.fetch_rows(
+        "SELECT existing_id, rep_row, " + ", ".join(f"v_{f}, cur_{f}" for f in MASTER_COLUMNS)
+        + " FROM dc_plan WHERE adopted")}
+    links = []
     for a in chosen:
-        a["row_no"] = rep.get(a["id"], a["row_no"])
-    rows = {r["row_no"]: r for r in engine.fetch_rows(
-        f"SELECT row_no, {', '.join(f's_{f}' for f in RECORD_FIELDS)} FROM dc_valid WHERE row_no IN "
-        f"({', '.join(str(int(a['row_no'])) for a in chosen)})")}
-    return [
-        {"target_key": f"U:{a['uscc']}", "existing_id": a["id"], "row_no": a["row_no"], "weight": a["weight"],
-         "probability": a["probability"], "deciding": a["deciding"], "adopts_code": True,
-         "record": {f: v for f in RECORD_FIELDS if (v := rows[a["row_no"]][f"s_{f}"]) is not None}}
-        for a in sorted(chosen, key=lambda a: a["row_no"])
-    ]
+        row = plan[a["id"]]
+        record: dict[str, Any] = {f: row[f"v_{f}"] for f in MASTER_COLUMNS if row[f"v_{f}"] not in (None, "")}
+        record["uscc"] = a["uscc"]
+        record["replaced"] = {f: row[f"cur_{f}"] or "" for f in MASTER_COLUMNS
+                              if (row[f"v_{f}"] or "") != (row[f"cur_{f}"] or "")}
+        record["matched_row"] = a["row_no"]
+        links.append({"target_key": f"U:{a['uscc']}", "existing_id": a["id"], "row_no": int(row["rep_row"]),
+                      "weight": a["weight"], "probability": a["probability"], "deciding": a["deciding"],
+                      "adopts_code": True, "record": record})
+    return sorted(links, key=lambda link: link["row_no"])
 
 
 def _deciding(edge: dict[str, Any] | None, labels: dict[str, dict[int, str]]) -> list[dict[str, Any]]:

@@ -107,9 +107,12 @@ def test_a_record_without_code_takes_the_code_when_its_entity_arrives_with_one(
     later = ingest(source, data_admin, write_csv(tmp_path / "registry.csv", HEADER, [
         [code, "新远餐饮管理有限责任公司", "王五", "江苏省南京市玄武区北京东路9号", "320102", "13700000003", "H6210"],
         [uscc("320102", 22), "南京另一家餐饮有限公司", "孙八", "南京市玄武区中山路7号", "320102", "", ""],
+        # the same person's other business in the district: a shared legal representative alone adopts nothing
+        [uscc("320102", 23), "南京强盛建材有限公司", "王五", "南京市玄武区龙蟠路88号", "320102", "", ""],
+        [uscc("320102", 24), "玄武区老张五金店", "李明", "南京市玄武区太平北路3号", "320102", "", ""],
     ]), django_capture_on_commit_callbacks)
     assert later.status == "loaded", later.message
-    assert later.created_count == 1 and later.updated_count == 1 and later.linked_count == 1
+    assert later.created_count == 3 and later.updated_count == 1 and later.linked_count == 1
     adopted = Subject.objects.get(pk=before.pk)
     assert adopted.uscc == code and adopted.industry_id == "621"
     assert Subject.objects.filter(name__contains="新远餐饮").count() == 1
@@ -137,3 +140,40 @@ def test_a_record_without_code_takes_the_code_when_its_entity_arrives_with_one(
     assert adopted.industry_id is None  # filled by the split-off row: taken back
     separate = Subject.objects.get(uscc=code)
     assert separate.pk != adopted.pk and separate.name == "新远餐饮管理有限责任公司"
+
+
+
+def test_a_split_puts_back_what_rows_of_the_same_source_replaced(data_admin, source, tmp_path,
+                                                                 django_capture_on_commit_callbacks) -> None:
+    ingest(source, data_admin, write_csv(tmp_path / "first.csv", HEADER, [
+        ["", "南京新远餐饮管理有限公司", "王五", "南京市玄武区北京东路9号", "320102", "13700000003", ""],
+    ]), django_capture_on_commit_callbacks)
+    record = Subject.objects.get(name="南京新远餐饮管理有限公司")
+    code = uscc("320102", 31)
+    batch = ingest(source, data_admin, write_csv(tmp_path / "second.csv", HEADER, [
+        [code, "新远餐饮管理有限责任公司", "王五", "南京市玄武区北京东路9号", "320102", "", "H6210"],
+        [code, "新远餐饮管理有限责任公司", "王五", "南京市玄武区北京东路9号", "320102", "", "H6220"],
+    ]), django_capture_on_commit_callbacks)
+    record.refresh_from_db()
+    assert record.uscc == code and record.name == "新远餐饮管理有限责任公司" and record.industry_id == "622"
+    link = EntityLink.objects.get(batch=batch)
+    services.split_link(link, actor=data_admin)
+    record.refresh_from_db()
+    assert record.uscc is None and record.name == "南京新远餐饮管理有限公司" and record.industry_id is None
+    separate = Subject.objects.get(uscc=code)
+    assert separate.name == "新远餐饮管理有限责任公司" and separate.industry_id == "622"
+
+
+def test_a_code_taken_meanwhile_fails_the_load(data_admin) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from jianguan.core import services as core_services
+    from jianguan.core.testing.personas import make_subject
+
+    record = make_subject("320102", name="玄武区小李便利店", uscc=None)
+    Subject.objects.filter(pk=record.pk).update(uscc=uscc("320102", 41))  # another batch was first
+    with pytest.raises(ConflictError):
+        core_services.set_subject_codes(pa.table({"id": [record.pk], "uscc": [uscc("320102", 42)]}),
+                                        now=dt.datetime.now(dt.UTC))
