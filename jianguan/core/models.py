@@ -287,6 +287,9 @@ class Subject(AuditedModel, TimeStampedModel):
     )
     established_on = models.DateField(_("established on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=SubjectStatus.choices, default=SubjectStatus.ACTIVE)
+    # The contact phone as the data centre matches records on it, as a keyed hash: rows without a credit code are
+    # linked to this record by phone too, while the number itself stays in the source rows (lineage), not here.
+    phone_index = models.CharField(_("phone match key"), max_length=64, blank=True, db_default="", editable=False)
 
     scope_region_field: ClassVar[str | None] = "region"
     scope_org_field: ClassVar[str | None] = None

@@ -549,7 +549,8 @@ def bulk_insert_subjects(rows: Any, *, now: dt.datetime) -> int:
     if rows.num_rows == 0:
         return 0
     stamp = bulkload.repeat_timestamp(now, rows.num_rows)
-    columns = {"id": rows.column("id"), **{_subject_column(f): rows.column(f) for f in SUBJECT_BULK_FIELDS},
+    fields = [*SUBJECT_BULK_FIELDS, *(["phone_index"] if "phone_index" in rows.column_names else [])]
+    columns = {"id": rows.column("id"), **{_subject_column(f): rows.column(f) for f in fields},
                "created_at": stamp, "updated_at": stamp}
     table = pa.table(columns)
     return bulkload.copy_rows(Subject._meta.db_table, tuple(table.column_names), table)
@@ -564,6 +565,7 @@ def bulk_update_subjects(rows: Any, *, now: dt.datetime) -> int:
     if rows.num_rows == 0:
         return 0
     fields = [f for f in SUBJECT_BULK_FIELDS if f != "uscc"]
+    fields += ["phone_index"] if "phone_index" in rows.column_names else []
     columns = [_subject_column(f) for f in fields]
     table = Subject._meta.db_table
     with connection.cursor() as cursor:

@@ -35,3 +35,12 @@ def batch_dir(batch_id: int) -> Path:
     path = store_dir() / "batches" / f"{batch_id:08d}"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def phone_pepper() -> str:
+    """The secret in the keyed hash of phones on master records (``core.Subject.phone_index``), derived from the
+    platform's blind-index key: the same phone gives the same key in every batch, and nobody without the key can
+    test a number against it."""
+    from jianguan.core.fields import blind_index
+
+    return blind_index("datacenter:subject-phone")

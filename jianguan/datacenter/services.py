@@ -36,6 +36,7 @@ from jianguan.datacenter.choices import (
     QuarantineStatus,
 )
 from jianguan.datacenter.events import BATCH_LOADED, BatchLoaded
+from jianguan.datacenter.linkage.features import phone_key
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
 from jianguan.datacenter.pipeline.fields import FIELD_NAMES, MASTER_FIELDS, step_mask
 from jianguan.lib.validators import ValidationFailure, validate_mobile
@@ -282,6 +283,7 @@ def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
             capital_unit=source.options.get("capital_unit", "10k"),
             batch_steps=tuple(steps),
             raw_copy=str(conf.batch_dir(batch.pk) / "raw.parquet"),
+            phone_pepper=conf.phone_pepper(),
         )
         with make_engine(engine_name) as engine:
             result = runner.run_entities(engine, prepared, spec, load_reference(), DatabaseMasterData(), progress)
@@ -581,8 +583,13 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
         replaced = {}
         for lineage in LineageRecord.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no):
             replaced.update({field: "" for field in lineage.fields})  # a link only fills empty fields
+    phone_index = record.pop("phone_index", None) or phone_key(record.get("phone"), conf.phone_pepper())
     reverts: dict[str, Any] = {}
     for field, before in replaced.items():
+        if field == "phone_index":  # the phone's key this row filled in
+            if subject.phone_index and subject.phone_index == phone_index:
+                reverts["phone_index"] = ""
+            continue
         if _master_value(subject, field) != str(record.get(field, "")):
             continue  # changed since: left as it is
         if before:
@@ -598,11 +605,15 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
     data = _subject_data(record)
     if data.get("uscc") and Subject.objects.filter(uscc=data["uscc"]).exists():
         del data["uscc"]  # the record kept the code (it was changed since): the split-off one goes without
+    if key := phone_index:
+        data["phone_index"] = key
     new_subject = core_services.create_subject(actor=actor, **data)
     LineageRecord.objects.create(
         subject=new_subject, batch=link.batch, source=link.batch.source, row_no=link.row_no,
         action=LineageAction.CREATED,
-        fields={f: step_mask("manual") for f in MASTER_FIELDS if (f != "uscc" or data.get("uscc")) and record.get(f)},
+        fields={**{f: step_mask("manual") for f in MASTER_FIELDS
+                   if (f != "uscc" or data.get("uscc")) and record.get(f)},
+                **({"phone_index": step_mask("manual")} if key else {})},
     )
     updated = EntityLink.objects.filter(pk=link.pk, status=link.status).update(
         status=LinkStatus.SPLIT, split_subject=new_subject, reviewed_by=actor, reviewed_at=timezone.now())

@@ -17,6 +17,9 @@ Input columns: ``unique_id, name, uscc, legal_rep, address, phone, region_code``
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from jianguan.datacenter.pipeline.dialect import Dialect
 from jianguan.datacenter.pipeline.entity_sql import (
     CJK,
@@ -54,6 +57,35 @@ def name_key_sql(d: Dialect, ref: ReferenceData, expr: str) -> str:
     return f"nullif({name}, '')"
 
 
+def phone_match_sql(d: Dialect, expr: str) -> str:
+    """The phone number as records are matched on it (``f_phone``): a mobile's 11 digits, else a landline's digits
+    with the area code; NULL (or '') when there is none."""
+    digits = d.regexp_replace_all(expr, "[^0-9]", "")
+    mobile = d.regexp_extract(digits, "(1[3-9][0-9]{9})$", 1)
+    return f"CASE WHEN {mobile} <> '' THEN {mobile} WHEN length({digits}) >= 7 THEN {digits} END"
+
+
+def phone_match(phone: str | None) -> str | None:
+    """:func:`phone_match_sql` in Python (for one value outside the engines)."""
+    digits = re.sub("[^0-9]", "", phone or "")
+    mobile = re.search("(1[3-9][0-9]{9})$", digits)
+    if mobile:
+        return mobile.group(1)
+    return digits if len(digits) >= 7 else None
+
+
+def phone_key(phone: str | None, pepper: str) -> str:
+    """:func:`phone_key_sql` in Python: the key a master record keeps for ``phone`` ("" without one)."""
+    matched = phone_match(phone)
+    return hashlib.sha256(f"{pepper}{matched}".encode()).hexdigest() if matched else ""
+
+
+def phone_key_sql(d: Dialect, matched: str, pepper: str) -> str:
+    """The keyed hash of a matching phone (``phone_match_sql``) that master records keep instead of the number
+    (``core.Subject.phone_index``): SHA-256 of a secret pepper and the digits; NULL without a phone."""
+    return f"CASE WHEN nullif({matched}, '') IS NOT NULL THEN {d.sha256_hex(f'concat({d.lit(pepper)}, {matched})')} END"
+
+
 def features_sql(d: Dialect, ref: ReferenceData, source: str) -> str:
     """``SELECT`` of the features from table ``source``."""
 
@@ -85,9 +117,7 @@ def features_sql(d: Dialect, ref: ReferenceData, source: str) -> str:
     numbered = d.regexp_extract(address, "^(.*?[0-9]+号)", 1)
     address_main = f"nullif(CASE WHEN {numbered} <> '' THEN {numbered} ELSE {address} END, '')"
     uscc = "upper(translate(c.c_uscc, ' -', ''))"
-    phone_digits = d.regexp_replace_all("c.c_phone", "[^0-9]", "")
-    mobile = d.regexp_extract(phone_digits, "(1[3-9][0-9]{9})$", 1)
-    phone = f"CASE WHEN {mobile} <> '' THEN {mobile} WHEN length({phone_digits}) >= 7 THEN {phone_digits} END"
+    phone = phone_match_sql(d, "c.c_phone")
     region = f"CASE WHEN {d.regexp_matches('c.c_region', '^[0-9]{6}$')} THEN c.c_region END"
     province = f"^({d_escape(ref.province_name)}|{d_escape(ref.province_short)})"
     place_city = d.regexp_extract(d.regexp_replace_all(d.regexp_replace_all("c.c_address", " ", ""), province, ""),

@@ -40,6 +40,10 @@ class Dialect:
         """Aggregate: the non-NULL integers of ``expr`` in ascending order, joined by ``sep`` ('' when none)."""
         raise NotImplementedError
 
+    def sha256_hex(self, expr: str) -> str:
+        """SHA-256 of a string's UTF-8 bytes as 64 lower-case hex digits."""
+        raise NotImplementedError
+
 
 class DuckDBDialect(Dialect):
     name = "duckdb"
@@ -55,6 +59,9 @@ class DuckDBDialect(Dialect):
 
     def join_sorted_ints(self, expr: str, sep: str = ",") -> str:
         return f"coalesce(string_agg(CAST({expr} AS VARCHAR), {self.lit(sep)} ORDER BY {expr}), '')"
+
+    def sha256_hex(self, expr: str) -> str:
+        return f"sha256({expr})"
 
 
 class SparkDialect(Dialect):
@@ -80,6 +87,9 @@ class SparkDialect(Dialect):
 
     def join_sorted_ints(self, expr: str, sep: str = ",") -> str:
         return f"array_join(transform(array_sort(collect_list({expr})), x -> CAST(x AS STRING)), {self.lit(sep)})"
+
+    def sha256_hex(self, expr: str) -> str:
+        return f"sha2({expr}, 256)"
 
 
 DUCKDB = DuckDBDialect()

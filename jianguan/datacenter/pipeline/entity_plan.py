@@ -22,6 +22,7 @@ Steps travel as bit masks (:data:`jianguan.datacenter.pipeline.fields.STEP_BITS`
 
 from __future__ import annotations
 
+from jianguan.datacenter.linkage.features import phone_key_sql, phone_match_sql
 from jianguan.datacenter.pipeline.dialect import Dialect
 from jianguan.datacenter.pipeline.fields import LINEAGE_FIELDS, MASTER_FIELDS, STEP_BITS
 
@@ -72,6 +73,8 @@ def targets_sql(d: Dialect) -> str:
         "CASE WHEN m.role = 'link' THEN 1 ELSE 0 END AS n_links",
         "0 AS n_duplicates",
         "m.s_uscc AS uscc",
+        "m.s_phone AS e_phone",
+        "CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END AS src_phone",
     ]
     multi = [
         "m.target_key",
@@ -81,6 +84,10 @@ def targets_sql(d: Dialect) -> str:
         f"count(CASE WHEN m.role <> 'link' THEN 1 END) - "
         f"count(DISTINCT CASE WHEN m.role <> 'link' THEN {_fingerprint(d)} END) AS n_duplicates",
         "max(m.s_uscc) AS uscc",
+        # the entity's phone: its latest row's that has one (master records keep it as a keyed hash only)
+        "CASE WHEN max(CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END) IS NULL THEN NULL "
+        "ELSE max_by(m.s_phone, coalesce(CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END, -1)) END AS e_phone",
+        "max(CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END) AS src_phone",
     ]
     for f in MERGED_FIELDS:
         for prefix, cond in (("k", "m.role <> 'link'"), ("l", "m.role = 'link'")):
@@ -139,9 +146,14 @@ def _plan_columns(d: Dialect, *, existing: bool, source_id: int, priority: int, 
 
 
 def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scope_prefix: str,
-             with_provenance: bool) -> str:
-    """One row per entity: what the batch does to it (create / update / unchanged) and each field's outcome."""
+             with_provenance: bool, phone_pepper: str = "") -> str:
+    """One row per entity: what the batch does to it (create / update / unchanged) and each field's outcome.
+
+    The phone's keyed hash (``phone_index``, with ``phone_pepper``) is set on new records and filled into records
+    that have none; it is never compared or replaced (a record's other phones stay in its source rows)."""
     target_cols = "t.*"
+    phone_key = (phone_key_sql(d, phone_match_sql(d, "q.e_phone"), phone_pepper) if phone_pepper
+                 else "CAST(NULL AS STRING)")
     # New entities: nothing to compare.
     new = (f"SELECT {target_cols}, CAST(NULL AS BIGINT) AS existing_id, false AS out_of_scope, "
            + ", ".join(f"CAST(NULL AS STRING) AS cur_{f}, CAST(NULL AS BIGINT) AS cur_src_{f}"
@@ -149,10 +161,12 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
            + " FROM dc_targets t LEFT JOIN dc_existing e ON e.ekey = t.target_key WHERE e.id IS NULL")
     new = layer(new, _plan_columns(d, existing=False, source_id=source_id, priority=priority,
                                    batch_bits=batch_bits))
-    new = layer(new, ["'create' AS action", "false AS adopted"])
+    new = layer(new, ["'create' AS action", "false AS adopted", f"{phone_key} AS e_phone_key"])
+    new = layer(new, ["coalesce(q.e_phone_key, '') AS v_phone_index",
+                      "CASE WHEN q.e_phone_key IS NOT NULL THEN q.src_phone END AS set_row_phone"])
 
     # Existing entities: compare field by field.
-    cols = [target_cols, "e.id AS existing_id", "e.uscc AS cur_uscc",
+    cols = [target_cols, "e.id AS existing_id", "e.uscc AS cur_uscc", "e.phone_index AS cur_phone_index",
             f"substr(e.region, 1, {len(scope_prefix)}) <> {d.lit(scope_prefix)} AS out_of_scope"]
     joins = ["JOIN dc_existing e ON e.ekey = t.target_key"]
     for f in MERGED_FIELDS:
@@ -184,10 +198,14 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
                                    batch_bits=batch_bits))
     sets = " OR ".join(f"q.set_row_{f} IS NOT NULL" for f in MERGED_FIELDS)
     # A record without a code that this batch's entity of a code matched takes the code (see ``runner._adopt``).
-    old = layer(old, ["(q.cur_uscc IS NULL AND q.uscc IS NOT NULL) AS adopted"])
-    old = layer(old, [f"CASE WHEN {sets} OR q.adopted THEN 'update' ELSE 'unchanged' END AS action"])
+    old = layer(old, ["(q.cur_uscc IS NULL AND q.uscc IS NOT NULL) AS adopted", f"{phone_key} AS e_phone_key"])
+    old = layer(old, ["(coalesce(q.cur_phone_index, '') = '' AND q.e_phone_key IS NOT NULL) AS fill_phone"])
+    old = layer(old, ["CASE WHEN q.fill_phone THEN q.e_phone_key ELSE coalesce(q.cur_phone_index, '') END "
+                      "AS v_phone_index", "CASE WHEN q.fill_phone THEN q.src_phone END AS set_row_phone"])
+    old = layer(old, [f"CASE WHEN {sets} OR q.adopted OR q.fill_phone THEN 'update' ELSE 'unchanged' END "
+                      "AS action"])
     keep = ["target_key", "rep_row", "n_rows", "n_links", "n_duplicates", "uscc", "existing_id", "out_of_scope",
-            "action", "adopted"]
+            "action", "adopted", "v_phone_index", "set_row_phone"]
     for f in MERGED_FIELDS:
         keep += [f"k_{f}", f"src_k_{f}", f"nd_{f}", f"cur_{f}", f"cur_src_{f}", f"v_{f}", f"set_row_{f}",
                  f"set_steps_{f}", f"cross_{f}", f"cross_status_{f}"]
@@ -200,15 +218,17 @@ def member_plan_sql(d: Dialect, *, batch_bits: int) -> str:
     at its position in :data:`LINEAGE_FIELDS` (see :func:`jianguan.datacenter.pipeline.fields.encode_field_steps`)."""
     adopting = "(p.adopted AND p.rep_row = m.row_no)"  # the row whose code the record took
     code_steps = batch_bits | STEP_BITS["code_adopted"]
+    phone_steps = batch_bits | STEP_BITS["phone"]
+    special = {"uscc": f"CASE WHEN {adopting} THEN '{code_steps}' ELSE '' END",
+               "phone_index": f"CASE WHEN p.set_row_phone = m.row_no THEN '{phone_steps}' ELSE '' END"}
     parts = ", ".join(
         f"coalesce(CASE WHEN p.set_row_{f} = m.row_no THEN CAST(p.set_steps_{f} AS STRING) END, '')"
-        if f in MERGED_FIELDS else
-        (f"CASE WHEN {adopting} THEN '{code_steps}' ELSE '' END" if f == "uscc" else "''")
+        if f in MERGED_FIELDS else special.get(f, "''")
         for f in LINEAGE_FIELDS
     )
     field_steps = d.regexp_replace_all(f"concat_ws(',', {parts})", ",+$", "")
     contributes = " OR ".join([f"coalesce(p.set_row_{f} = m.row_no, false)" for f in MERGED_FIELDS]
-                              + [f"coalesce({adopting}, false)"])
+                              + [f"coalesce({adopting}, false)", "coalesce(p.set_row_phone = m.row_no, false)"])
     action = ("CASE WHEN m.role = 'link' THEN 'linked' WHEN p.action = 'create' THEN 'created' "
               "ELSE 'updated' END")
     return (

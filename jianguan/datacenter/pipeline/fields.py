@@ -164,7 +164,7 @@ def decode_steps(mask: int | str | None) -> list[str]:
 #: end: the positions are part of the stored data).
 LINEAGE_FIELDS = (
     "name", "subject_type", "legal_representative", "address", "region", "industry", "registered_capital",
-    "established_on", "status", "uscc",
+    "established_on", "status", "uscc", "phone_index",
 )
 _LINEAGE_POSITION = {f: i for i, f in enumerate(LINEAGE_FIELDS)}
 

@@ -74,7 +74,8 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
             id_array = pa.array(core_services.reserve_subject_ids(inserts.num_rows), type=pa.int64())
             if inserts.num_rows:
                 subjects = pa.table({"id": id_array, "uscc": inserts.column("uscc"),
-                                     **{f: inserts.column(f) for f in MASTER_COLUMNS}})
+                                     **{f: inserts.column(f) for f in MASTER_COLUMNS},
+                                     "phone_index": inserts.column("phone_index")})
                 lap("prepare subjects")
                 core_services.bulk_insert_subjects(subjects, now=now)
             lap("insert subjects")

@@ -21,10 +21,10 @@ from jianguan.datacenter.pipeline.fields import decode_field_steps
 
 _SELECT = (
     "SELECT id, uscc, name, subject_type, legal_representative, address, region_id, industry_id, "
-    "registered_capital, established_on, status FROM {table}"
+    "registered_capital, established_on, status, phone_index FROM {table}"
 )
 _NAMES = ("id", "uscc", "name", "subject_type", "legal_representative", "address", "region", "industry",
-          "registered_capital", "established_on", "status")
+          "registered_capital", "established_on", "status", "phone_index")
 BULK_THRESHOLD = 20_000
 CHUNK = 500
 

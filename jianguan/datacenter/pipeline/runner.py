@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from jianguan.datacenter.linkage import model as lm
 from jianguan.datacenter.linkage.cluster import cluster
-from jianguan.datacenter.linkage.features import features_sql, name_key_sql
+from jianguan.datacenter.linkage.features import features_sql, name_key_sql, phone_key_sql, phone_match_sql
 from jianguan.datacenter.pipeline import entity_plan as ep
 from jianguan.datacenter.pipeline.engines import Engine
 from jianguan.datacenter.pipeline.entity_sql import EntityOptions, EntitySql
@@ -38,11 +38,12 @@ from jianguan.datacenter.pipeline.reference import ReferenceData
 
 MASTER_COLUMNS = ep.MERGED_FIELDS
 EXISTING_SCHEMA = pa.schema(
-    [("ekey", pa.string()), ("id", pa.int64())] + [(f, pa.string()) for f in MASTER_COLUMNS] + [("uscc", pa.string())]
+    [("ekey", pa.string()), ("id", pa.int64())] + [(f, pa.string()) for f in MASTER_COLUMNS]
+    + [("uscc", pa.string()), ("phone_index", pa.string())]
 )
 CANDIDATE_SCHEMA = pa.schema([
     ("id", pa.int64()), ("uscc", pa.string()), ("name", pa.string()), ("legal_representative", pa.string()),
-    ("address", pa.string()), ("region", pa.string()),
+    ("address", pa.string()), ("region", pa.string()), ("phone_index", pa.string()),
 ])
 PROVENANCE_SCHEMA = pa.schema([("subject_id", pa.int64()), ("field", pa.string()), ("source_id", pa.int64()),
                                ("priority", pa.int64())])
@@ -97,6 +98,8 @@ class BatchSpec:
     capital_unit: str = "10k"
     batch_steps: tuple[str, ...] = ("extract",)
     raw_copy: str | None = None  # where to keep the delivered rows (canonical names) for the lineage view
+    #: secret of the phones' keyed hash on master records (``core.Subject.phone_index``); "" leaves phones out
+    phone_pepper: str = ""
 
 
 @dataclass
@@ -163,8 +166,8 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     done()
 
     done = step("link")
-    link_info = _link(engine, ref, master)
-    adopted = _adopt(engine, ref, master, link_info, spec.scope_prefix)
+    link_info = _link(engine, ref, master, spec.phone_pepper)
+    adopted = _adopt(engine, ref, master, link_info, spec.scope_prefix, spec.phone_pepper)
     done()
 
     done = step("dedup")
@@ -190,7 +193,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     def plan(with_provenance: bool) -> str:
         return ep.plan_sql(engine.dialect, source_id=spec.source_id, priority=spec.priority,
                            batch_bits=step_mask(*spec.batch_steps), scope_prefix=spec.scope_prefix,
-                           with_provenance=with_provenance)
+                           with_provenance=with_provenance, phone_pepper=spec.phone_pepper)
 
     engine.create_table("dc_plan", plan(False))
     changed = [int(r["existing_id"]) for r in engine.fetch_rows(
@@ -208,11 +211,13 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     # unique credit-code index are written sequentially.
     inserts = engine.fetch_arrow(
         "SELECT target_key, CASE WHEN target_key LIKE 'U:%' THEN substr(target_key, 3) END AS uscc, "
-        f"{master_cols}, rep_row FROM dc_plan WHERE action = 'create' AND NOT out_of_scope "
+        f"{master_cols}, v_phone_index AS phone_index, rep_row FROM dc_plan "
+        "WHERE action = 'create' AND NOT out_of_scope "
         "ORDER BY uscc NULLS LAST, target_key"
     )
     updates = engine.fetch_arrow(
-        f"SELECT existing_id AS id, {master_cols}, rep_row FROM dc_plan WHERE action = 'update' "
+        f"SELECT existing_id AS id, {master_cols}, v_phone_index AS phone_index, rep_row FROM dc_plan "
+        "WHERE action = 'update' "
         "AND NOT out_of_scope ORDER BY existing_id"
     )
     lineage = engine.fetch_arrow(ep.lineage_sql(engine.dialect))
@@ -248,7 +253,21 @@ def _with_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
 # --- link ---------------------------------------------------------------------------------------------------------
 
 
-def _link(engine: Engine, ref: ReferenceData, master: MasterData) -> dict[str, Any]:
+def _phone_features(engine: Engine, features: str, candidates: str, pepper: str, out: str, *, anchor: str) -> None:
+    """``out``: the features of ``features`` (``f``) with ``anchor`` and with phones compared as master records keep
+    them: the batch's rows' phones as their keyed hash, existing records' (``S<id>``, from ``candidates``) as
+    stored."""
+    d = engine.dialect
+    phone = (f"CASE WHEN substr(f.unique_id, 1, 1) = 'S' THEN nullif(c.phone_index, '') "
+             f"ELSE {phone_key_sql(d, 'f.f_phone', pepper)} END") if pepper else "f.f_phone"
+    engine.create_table(out, (
+        f"SELECT f.unique_id, {anchor} AS anchor, f.f_uscc, f.f_name, f.f_name_full, f.f_address, f.f_road, "
+        f"f.f_legal_rep, {phone} AS f_phone, f.f_region, f.f_city FROM {features} f "
+        f"LEFT JOIN {candidates} c ON concat('S', CAST(c.id AS STRING)) = f.unique_id"
+    ))
+
+
+def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = "") -> dict[str, Any]:
     """Place every valid row without a credit code: onto an existing record, a coded entity of this batch, or a new
     entity. Registers ``dc_unkeyed`` and returns the deciding links."""
     unkeyed = engine.count("(SELECT 1 FROM dc_valid WHERE s_uscc IS NULL) u")
@@ -259,8 +278,10 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData) -> dict[str, A
     # Only rows that share a name, phone or legal representative with a row to link can be its match.
     key = name_key_sql(engine.dialect, ref, "s_name")
     digits = engine.dialect.regexp_replace_all("s_phone", "[^0-9]", "")
+    phone_key = phone_key_sql(engine.dialect, phone_match_sql(engine.dialect, "s_phone"), pepper) if pepper \
+        else "CAST(NULL AS STRING)"
     engine.create_table("lk_keys", (
-        f"SELECT DISTINCT {key} AS k_name, {digits} AS k_phone, "
+        f"SELECT DISTINCT {key} AS k_name, {digits} AS k_phone, {phone_key} AS k_phone_key, "
         "concat(s_legal_representative, '|', substr(s_region, 1, 4)) AS k_rep, "
         "substr(s_region, 1, 4) AS k_city FROM dc_valid WHERE s_uscc IS NULL"
     ))
@@ -274,7 +295,8 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData) -> dict[str, A
     keyed = related.format(key=key, rep="s_legal_representative", region="s_region",
                            phone=f" OR {digits} IN (SELECT k_phone FROM lk_keys WHERE k_phone <> '')")
     candidate = related.format(key=name_key_sql(engine.dialect, ref, "name"), rep="legal_representative",
-                               region="region", phone="")
+                               region="region", phone=" OR phone_index IN (SELECT k_phone_key FROM lk_keys "
+                                                      "WHERE k_phone_key IS NOT NULL)" if pepper else "")
     engine.create_table("lk_in", (
         "SELECT concat('B', CAST(row_no AS STRING)) AS unique_id, s_name AS name, s_uscc AS uscc, "
         "s_legal_representative AS legal_rep, s_address AS address, s_phone AS phone, s_region AS region_code "
@@ -283,11 +305,10 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData) -> dict[str, A
         f"address, CAST(NULL AS STRING) AS phone, region AS region_code FROM dc_link_candidates WHERE {candidate}"
     ))
     engine.create_table("lk_features0", features_sql(engine.dialect, ref, "lk_in"))
-    engine.create_table("lk_features", (
-        "SELECT unique_id, CASE WHEN anchor IS NULL AND substr(unique_id, 1, 1) = 'S' THEN unique_id ELSE anchor END "
-        "AS anchor, f_uscc, f_name, f_name_full, f_address, f_road, f_legal_rep, f_phone, f_region, f_city "
-        "FROM lk_features0"
-    ))
+    # An existing record without a code anchors itself: it may gain rows, never merge with another.
+    _phone_features(engine, "lk_features0", "dc_link_candidates", pepper, "lk_features",
+                    anchor="CASE WHEN f.anchor IS NULL AND substr(f.unique_id, 1, 1) = 'S' THEN f.unique_id "
+                           "ELSE f.anchor END")
     trained = lm.linkage_model(engine, "lk_features")
     edges = lm.predict(engine, "lk_features", trained)
     base = engine.fetch_arrow("SELECT unique_id, anchor FROM lk_features ORDER BY unique_id")
@@ -332,7 +353,7 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData) -> dict[str, A
 
 
 def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[str, Any],
-           scope_prefix: str) -> dict[str, dict[str, Any]]:
+           scope_prefix: str, pepper: str = "") -> dict[str, dict[str, Any]]:
     """Give existing master records without a credit code the code of the batch's entity they match.
 
     A record created from rows without a code (linked by name, address, legal representative) is the same entity
@@ -392,10 +413,8 @@ def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[st
         # Each record without a code anchors itself and the rows with codes are the loose side, so only row–record
         # pairs are scored (never two records without a code). The prior that two records match is the one for
         # the records the question is really about: every coded row of these cities and every record without one.
-        engine.create_table("ad_features", (
-            "SELECT unique_id, CASE WHEN substr(unique_id, 1, 1) = 'S' THEN unique_id END AS anchor, f_uscc, "
-            "f_name, f_name_full, f_address, f_road, f_legal_rep, f_phone, f_region, f_city FROM ad_features0"
-        ))
+        _phone_features(engine, "ad_features0", "ad_codeless", pepper, "ad_features",
+                        anchor="CASE WHEN substr(f.unique_id, 1, 1) = 'S' THEN f.unique_id END")
         population = engine.count("ad_rows") + codeless.num_rows
         trained = lm.rescaled(lm.default_model(), max(population, 2))
         labels = lm.level_labels(trained)
@@ -446,8 +465,8 @@ def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoption
     # what the batch made of the entity, and ``replaced`` what the master record held before in each field the
     # batch changed: a split gives the first to a record of its own and puts the second back.
     plan = {int(r["existing_id"]): r for r in engine.fetch_rows(
-        "SELECT existing_id, rep_row, " + ", ".join(f"v_{f}, cur_{f}" for f in MASTER_COLUMNS)
-        + " FROM dc_plan WHERE adopted")}
+        "SELECT existing_id, rep_row, v_phone_index, set_row_phone, "
+        + ", ".join(f"v_{f}, cur_{f}" for f in MASTER_COLUMNS) + " FROM dc_plan WHERE adopted")}
     links = []
     for a in chosen:
         row = plan[a["id"]]
@@ -455,6 +474,9 @@ def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoption
         record["uscc"] = a["uscc"]
         record["replaced"] = {f: row[f"cur_{f}"] or "" for f in MASTER_COLUMNS
                               if (row[f"v_{f}"] or "") != (row[f"cur_{f}"] or "")}
+        if row["set_row_phone"] is not None:  # the record had no phone key: the batch filled it
+            record["phone_index"] = row["v_phone_index"]
+            record["replaced"]["phone_index"] = ""
         record["matched_row"] = a["row_no"]
         links.append({"target_key": f"U:{a['uscc']}", "existing_id": a["id"], "row_no": int(row["rep_row"]),
                       "weight": a["weight"], "probability": a["probability"], "deciding": a["deciding"],

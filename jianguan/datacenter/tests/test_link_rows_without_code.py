@@ -177,3 +177,22 @@ def test_a_code_taken_meanwhile_fails_the_load(data_admin) -> None:
     with pytest.raises(ConflictError):
         core_services.set_subject_codes(pa.table({"id": [record.pk], "uscc": [uscc("320102", 42)]}),
                                         now=dt.datetime.now(dt.UTC))
+
+
+def test_a_row_without_code_links_to_a_record_by_its_phone(data_admin, registered, tax_source, tmp_path,
+                                                           django_capture_on_commit_callbacks) -> None:
+    """Master records keep their phone as a keyed hash only; a row without a code still links to them by it."""
+    from jianguan.datacenter import conf
+    from jianguan.datacenter.linkage.features import phone_key
+
+    target = Subject.objects.get(uscc=uscc("320106", 11))
+    assert target.phone_index == phone_key("13800000001", conf.phone_pepper())
+    assert "13800000001" not in str(Subject.objects.filter(pk=target.pk).values().first())
+    path = write_csv(tmp_path / "tax.csv", HEADER, [
+        ["", "鑫盛科技", "", "南京市鼓楼区湖南路20号", "320106", "138-0000-0001", ""],
+    ])
+    batch = ingest(tax_source, data_admin, path, django_capture_on_commit_callbacks)
+    assert batch.status == "loaded", batch.message
+    link = EntityLink.objects.get(batch=batch)
+    assert link.subject == target
+    assert any(d["field"] == "phone" and d["weight"] > 0 for d in link.deciding_fields)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from jianguan.datacenter.linkage.features import phone_key
 from jianguan.datacenter.pipeline import runner
 from jianguan.datacenter.pipeline.engines import make_engine
 from jianguan.datacenter.pipeline.extract import prepare
@@ -43,7 +44,8 @@ class FakeMasterData:
 
     def link_candidates(self, cities):
         rows = [{"id": 502, "uscc": None, "name": "鼓楼区老王面馆", "legal_representative": "王强",
-                 "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106"}]
+                 "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106",
+                 "phone_index": phone_key("139 0000 0008", PEPPER)}]
         return pa.Table.from_pylist(rows, schema=runner.CANDIDATE_SCHEMA)
 
     def codeless(self, cities):
@@ -95,9 +97,12 @@ def _table(table: pa.Table, key: list[str]) -> list[dict]:
     return sorted(rows, key=lambda r: tuple(str(r[k]) for k in key))
 
 
+PEPPER = "test-pepper"
+
+
 def _run(engine_name: str, path: Path, work: Path) -> runner.PipelineResult:
     spec = runner.BatchSpec(batch_id=1, source_id=7, priority=50, scope_prefix="32", today="2026-11-28",
-                            fresh_from="2026-10-29", batch_steps=("extract",))
+                            fresh_from="2026-10-29", batch_steps=("extract",), phone_pepper=PEPPER)
     with make_engine(engine_name) as engine:
         return runner.run_entities(engine, prepare(path, "csv", work), spec, reference_from_files(),
                                    FakeMasterData())
@@ -113,8 +118,14 @@ def test_duckdb_and_spark_give_identical_results(delivery, tmp_path) -> None:
     assert _table(duck.inserts.drop(["target_key"]), ["rep_row"]) == _table(spark.inserts.drop(["target_key"]),
                                                                               ["rep_row"])
     assert _table(duck.updates, ["id"]) == _table(spark.updates, ["id"])
-    assert duck.updates.num_rows == 2
+    assert duck.updates.num_rows == 3  # 501 gains the key of its phone
     assert duck.adoptions.to_pylist() == spark.adoptions.to_pylist() == [{"id": 503, "uscc": uscc("320106", 2)}]
+    # phones reach the master records only as their keyed hash, the same on both engines
+    created = {r["name"]: r["phone_index"] for r in duck.inserts.to_pylist()}
+    assert [v for name, v in created.items() if "新远" in name] == [phone_key("13700000003", PEPPER)]
+    assert {r["id"]: r["phone_index"] for r in duck.updates.to_pylist()}[503] == phone_key("13800000001", PEPPER)
+    phone_link = next(link for link in duck.links if link["existing_id"] == 502)
+    assert any(d["field"] == "phone" and d["weight"] > 0 for d in phone_link["deciding"])
     assert _table(duck.lineage, ["row_no", "target_key"]) == _table(spark.lineage, ["row_no", "target_key"])
     assert _table(duck.conflicts, ["row_no", "field", "kind"]) == _table(spark.conflicts, ["row_no", "field", "kind"])
     assert duck.conflicts.num_rows >= 1
