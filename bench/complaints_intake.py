@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Complaint intake benchmark: sustained load through the REST API, then the same with the server killed mid-run.
 
-The system runs as deployed: gunicorn (``config.wsgi``) on PostgreSQL on 127.0.0.1, with Redis as the broker and
+The system runs as deployed: gunicorn (``config.wsgi``, gthread, ``--reuse-port`` so the kernel spreads the
+keep-alive clients over the processes) on PostgreSQL on 127.0.0.1, with Redis as the broker and
 one Celery worker (at a lower CPU priority, ``--worker-priority``) doing the background work of every ticket —
 chaining the audit entries, delivering the outbox events to the data centre's 投诉举报 library, preparing the
 classifier's suggestion and the duplicate proposals — all on the same cores. The load comes from ``--clients``
