@@ -133,7 +133,7 @@ class Complaint(TimeStampedModel):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("place region"))
+                               verbose_name=_("place region"), db_index=False)  # see Meta.indexes
 
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  verbose_name=_("category"), db_index=False)  # (category, submitted_at) below
@@ -158,7 +158,7 @@ class Complaint(TimeStampedModel):
     subject_address = models.CharField(_("entity address as reported"), max_length=300, blank=True)
 
     handling_region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+",
-                                        verbose_name=_("handling region"))
+                                        verbose_name=_("handling region"), db_index=False)  # see Meta.indexes
     handling_org = models.ForeignKey("core.Organization", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("handling department"))
 
@@ -218,7 +218,14 @@ class Complaint(TimeStampedModel):
             ("export_complaint", "Can export work orders"),
             ("manage_complaint", "Can maintain categories, the dispatch catalogue and the classifier"),
         ]
+        # Every index is written for each new ticket and again when the worker assists it, so the regions have
+        # one each (PostgreSQL; SQLite ignores the opclasses): the data scope and region filters are prefix
+        # queries (``handling_region_id LIKE '3201%'``), which only a pattern-ops index serves, and it serves
+        # equality too; the handling region's (region, status) index covers it for the lists.
         indexes = [
+            models.Index(fields=["handling_region"], name="complaints_handling_prefix",
+                         opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["region"], name="complaints_place_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["status", "due_at"], name="complaints_status_due"),
             models.Index(fields=["handling_region", "status"], name="complaints_region_status"),
             models.Index(fields=["subject", "submitted_at"], name="complaints_subject_time"),
@@ -328,7 +335,8 @@ class ComplaintEvent(models.Model):
     """One step of the timeline: who, when, what, with a note. ``public`` steps show on the tracking page (their
     note is the public text; internal notes stay internal)."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events",
+                                  db_index=False)  # (complaint, at) serves it
     step = models.CharField(_("step"), max_length=24, choices=Step.choices)
     at = models.DateTimeField(_("time"), default=timezone.now)
     actor = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
