@@ -21,12 +21,6 @@ def _norm(grams: Counter[str]) -> float:
     return math.sqrt(sum(c * c for c in grams.values()))
 
 
-def cosine(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return _cosine(a, _norm(a), b, _norm(b))
-
-
 def _cosine(a: Counter[str], norm_a: float, b: Counter[str], norm_b: float) -> float:
     if not norm_a or not norm_b:
         return 0.0

@@ -113,20 +113,18 @@ class DatabaseMasterData:
         return table.select(runner.EXISTING_SCHEMA.names)
 
     def link_candidates(self, city_prefixes: list[str]) -> pa.Table:
-        prefixes = [p for p in city_prefixes if p]
-        if not prefixes:
-            return runner.CANDIDATE_SCHEMA.empty_table()
-        where = " OR ".join(["region_id LIKE %s"] * len(prefixes))
-        table = self._query(where, [f"{p}%" for p in prefixes])
-        return table.select(runner.CANDIDATE_SCHEMA.names).cast(runner.CANDIDATE_SCHEMA)
+        return self._candidates(city_prefixes)
 
     def codeless(self, city_prefixes: list[str]) -> pa.Table:
         """The master records without a credit code in those cities (few: most entities have one)."""
+        return self._candidates(city_prefixes, "uscc IS NULL")
+
+    def _candidates(self, city_prefixes: list[str], condition: str = "") -> pa.Table:
         prefixes = [p for p in city_prefixes if p]
         if not prefixes:
             return runner.CANDIDATE_SCHEMA.empty_table()
-        where = "uscc IS NULL AND (" + " OR ".join(["region_id LIKE %s"] * len(prefixes)) + ")"
-        table = self._query(where, [f"{p}%" for p in prefixes])
+        where = "(" + " OR ".join(["region_id LIKE %s"] * len(prefixes)) + ")"
+        table = self._query(f"{condition} AND {where}" if condition else where, [f"{p}%" for p in prefixes])
         return table.select(runner.CANDIDATE_SCHEMA.names).cast(runner.CANDIDATE_SCHEMA)
 
     def provenance(self, ids: list[int]) -> pa.Table:
