@@ -601,19 +601,19 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
             core_services.update_subject(subject, actor=actor, **reverts)
         LineageRecord.objects.create(subject=subject, batch=link.batch, source=link.batch.source, row_no=link.row_no,
                                      action=LineageAction.MANUAL,
-                                     fields={f.removesuffix("_id"): step_mask("manual") for f in reverts})
+                                     fields={f: step_mask("manual") for f in reverts})
     data = _subject_data(record)
     if data.get("uscc") and Subject.objects.filter(uscc=data["uscc"]).exists():
         del data["uscc"]  # the record kept the code (it was changed since): the split-off one goes without
-    if key := phone_index:
-        data["phone_index"] = key
+    if phone_index:
+        data["phone_index"] = phone_index
     new_subject = core_services.create_subject(actor=actor, **data)
     LineageRecord.objects.create(
         subject=new_subject, batch=link.batch, source=link.batch.source, row_no=link.row_no,
         action=LineageAction.CREATED,
         fields={**{f: step_mask("manual") for f in MASTER_FIELDS
                    if (f != "uscc" or data.get("uscc")) and record.get(f)},
-                **({"phone_index": step_mask("manual")} if key else {})},
+                **({"phone_index": step_mask("manual")} if phone_index else {})},
     )
     updated = EntityLink.objects.filter(pk=link.pk, status=link.status).update(
         status=LinkStatus.SPLIT, split_subject=new_subject, reviewed_by=actor, reviewed_at=timezone.now())
@@ -626,15 +626,20 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
 
 
 def _master_assignment(field: str, text: str) -> dict[str, Any]:
-    """A master field's value from its text form (as lineage and conflicts keep it), ready for ``update_subject``."""
+    """A master field's value from its text form (as lineage and conflicts keep it), ready for ``update_subject``;
+    "" clears a field that may be empty."""
     from decimal import Decimal
 
-    if field in ("region", "industry"):
-        return {f"{field}_id": text}
+    from jianguan.core.models import IndustryCode
+
+    if field == "region":
+        return {field: Region.objects.get(code=text)}
+    if field == "industry":
+        return {field: IndustryCode.objects.get(code=text) if text else None}
     if field == "registered_capital":
-        return {field: Decimal(text)}
+        return {field: Decimal(text) if text else None}
     if field == "established_on":
-        return {field: dt.date.fromisoformat(text)}
+        return {field: dt.date.fromisoformat(text) if text else None}
     return {field: text}
 
 
@@ -676,28 +681,12 @@ def resolve_conflict(conflict: Conflict, *, actor: Any, apply: bool, note: str =
         raise ConflictError("conflict.resolved", "该冲突已被他人处理。")
     if apply:
         subject = Subject.objects.get(pk=conflict.subject_id)
-        value: Any = conflict.incoming_value
-        field = conflict.field
-        data: dict[str, Any] = {}
-        if field == "region":
-            data["region"] = Region.objects.get(code=value)
-        elif field == "industry":
-            from jianguan.core.models import IndustryCode
-
-            data["industry"] = IndustryCode.objects.get(code=value) if value else None
-        elif field == "registered_capital":
-            from decimal import Decimal
-
-            data[field] = Decimal(value) if value else None
-        elif field == "established_on":
-            data[field] = dt.date.fromisoformat(value) if value else None
-        else:
-            data[field] = value
+        data = _master_assignment(conflict.field, conflict.incoming_value)
         with audit.audit_reason(f"处理比对冲突#{conflict.pk}"):
             core_services.update_subject(subject, actor=actor, **data)
         LineageRecord.objects.create(subject=subject, batch=conflict.batch, source=conflict.source,
                                      row_no=conflict.row_no, action=LineageAction.MANUAL,
-                                     fields={field: step_mask("survivor", "manual")})
+                                     fields={conflict.field: step_mask("survivor", "manual")})
     conflict.refresh_from_db()
     audit.record_event("datacenter.conflict.resolved", target=conflict,
                        details={"subject": conflict.subject_id, "field": conflict.field, "applied": apply})
