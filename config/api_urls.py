@@ -18,12 +18,16 @@ from jianguan.security.api import urls as security_api_urls
 
 app_name = "api"
 
+# The apps' prefixes are disjoint, so the order only decides how many patterns a request is tried against before it
+# matches: Django tries them in turn and builds the list of every pattern tried on each request, which made URL
+# resolution about 7% of an intake request's CPU with complaints in fourth place. The machine-to-machine intake
+# routes (complaints, the data centre's push API) come first.
 v1_patterns = [
+    *complaints_api_urls.urlpatterns,
+    *datacenter_api_urls.urlpatterns,
     *core_api_urls.urlpatterns,
     *security_api_urls.urlpatterns,
     *catalog_api_urls.urlpatterns,
-    *complaints_api_urls.urlpatterns,
-    *datacenter_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
