@@ -693,35 +693,49 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
 @transaction.atomic
 def _assist(plans: Sequence[tuple[Complaint, Any]], categories: dict[str, Category], stamp: dt.datetime) -> int:
     """Claim the tickets of ``plans`` (ticket, suggestion or None) not yet claimed and prepare their aids."""
-    claimed = _claim_unassisted([c.pk for c, _s in plans], stamp)
-    mine = [(c, suggestion) for c, suggestion in plans if c.pk in claimed]
-    suggested = []
-    for complaint, suggestion in mine:
+    suggested = []  # set on the instances first, written with the claim (an unclaimed ticket's instance is dropped)
+    for complaint, suggestion in plans:
         if suggestion is not None and complaint.suggestion_model is None:
             _apply_suggestion(complaint, suggestion, categories.get(suggestion.category_code))
             suggested.append(complaint)
-    if suggested:
-        Complaint.objects.bulk_update(suggested, _SUGGESTION_FIELDS)
-    tickets = [c for c, _s in mine]
+    claimed = _claim_unassisted([c.pk for c, _s in plans], stamp, suggested)
+    tickets = [c for c, _s in plans if c.pk in claimed]
     find_subject_candidates(tickets)
     reporters = {c.pk: getattr(c, "reporter", None) for c in tickets}  # fetched with the batch (None: anonymous)
     _propose_many(tickets, {pk: r.phone_index if r else "" for pk, r in reporters.items()})
-    return len(mine)
+    return len(tickets)
 
 
-def _claim_unassisted(pks: list[int], stamp: dt.datetime) -> set[int]:
-    """Mark the tickets among ``pks`` that nobody has assisted yet as assisted at ``stamp``; returns those claimed
-    (one statement: a worker that lost the race to another gets none of them)."""
+def _claim_unassisted(pks: list[int], stamp: dt.datetime, suggested: Sequence[Complaint] = ()) -> set[int]:
+    """Mark the tickets among ``pks`` that nobody has assisted yet as assisted at ``stamp``, writing the classifier's
+    suggestion (``_SUGGESTION_FIELDS`` as set on the instances of ``suggested``) in the same statement; returns
+    those claimed (one statement: a worker that lost the race to another gets none of them, and writes nothing).
+
+    One statement rather than a claim and then an update of the suggestions: each is a new version of the ticket's
+    row, and with the claim's column in the predicate of an index (``complaints_unassisted``) neither can be a
+    heap-only update, so each would write an entry into every index of the table."""
     if not pks:
         return set()
     meta = Complaint._meta
     quote = connection.ops.quote_name
+    pk_column = quote(meta.pk.column)
     assisted = quote(meta.get_field("assisted_at").column)
-    sql = (f"UPDATE {quote(meta.db_table)} SET {assisted} = %s "  # noqa: S608 - names from the model, values bound
-           f"WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(pks))}) AND {assisted} IS NULL "
-           f"RETURNING {quote(meta.pk.column)}")
+    sets: list[str] = [f"{assisted} = %s"]
+    params_: list[Any] = [connection.ops.adapt_datetimefield_value(stamp)]
+    if suggested:
+        for name in _SUGGESTION_FIELDS:
+            field_ = meta.get_field(name)
+            column = quote(field_.column)
+            cases = []
+            for complaint in suggested:
+                cases.append("WHEN %s THEN %s")
+                params_ += [complaint.pk, field_.get_db_prep_save(getattr(complaint, field_.attname), connection)]
+            cast = field_.db_type(connection)
+            sets.append(f"{column} = CAST(CASE {pk_column} {' '.join(cases)} ELSE {column} END AS {cast})")
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 - names from the model, values bound
+           f"WHERE {pk_column} IN ({', '.join(['%s'] * len(pks))}) AND {assisted} IS NULL RETURNING {pk_column}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(stamp), *pks])
+        cursor.execute(sql, [*params_, *pks])
         return {row[0] for row in cursor.fetchall()}
 
 

@@ -7,7 +7,9 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F, Value
+from django.test.utils import CaptureQueriesContext
 
 from jianguan.complaints import classifier, services
 from jianguan.complaints.choices import ComplaintStatus
@@ -216,6 +218,38 @@ def test_a_batch_is_assisted_set_wise_with_a_fixed_number_of_queries(django_asse
     assert not DuplicateProposal.objects.filter(candidate__in=[noise, suzhou]).exists()  # other matter, other city
     assert not DuplicateProposal.objects.filter(complaint__in=[noise, suzhou]).exists()
     assert services.assist_pending() == 0
+
+
+def test_the_claim_writes_the_suggestion_and_a_lost_claim_writes_nothing(trained) -> None:
+    """The claim and the classifier's suggestion are one statement: the tickets claimed get both; a ticket another
+    worker claimed first keeps what that worker wrote."""
+    from jianguan.complaints.models import Category, Complaint
+
+    mine = make_ticket(ComplaintStatus.RECEIVED, content="饭店后厨卫生很差，吃完拉肚子，餐具不消毒")
+    theirs = make_ticket(ComplaintStatus.RECEIVED, content="饭店后厨卫生很差，吃完拉肚子，餐具不消毒")
+    other = Category.objects.get(code="0901")
+    stamp = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    Complaint.objects.filter(pk=theirs.pk).update(assisted_at=stamp, suggested_category=other,
+                                                  suggestion_confidence=0.5, suggestion_model=999)
+    plans = [(Complaint.objects.get(pk=mine.pk), classifier.suggest(mine.content)),
+             (Complaint.objects.get(pk=theirs.pk), classifier.suggest(theirs.content))]
+    plans[1][0].suggestion_model = None  # as read before the other worker's claim
+    categories = {c.code: c for c in Category.objects.all()}
+    with CaptureQueriesContext(connection) as queries:
+        assert services._assist(plans, categories, stamp + dt.timedelta(minutes=1)) == 1
+    table = Complaint._meta.db_table
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")
+               and table in q["sql"]]
+    assert len(updates) == 1  # one new version of each claimed row, not a claim and then the suggestion
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    suggestion = plans[0][1]
+    assert mine.assisted_at == stamp + dt.timedelta(minutes=1)
+    assert (mine.suggested_category.code, mine.suggested_kind_id, mine.suggestion_model) == \
+        ("0101", suggestion.department_kind, suggestion.model_version)
+    assert mine.suggestion_confidence == pytest.approx(suggestion.confidence)
+    assert (theirs.assisted_at, theirs.suggested_category_id, theirs.suggestion_confidence, theirs.suggestion_model) \
+        == (stamp, other.pk, 0.5, 999)
 
 
 def test_tickets_of_one_category_are_candidates_only_as_far_as_the_latest_few(monkeypatch) -> None:
