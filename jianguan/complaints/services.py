@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
@@ -725,6 +725,7 @@ def _claim_unassisted(pks: list[int], stamp: dt.datetime, suggested: Sequence[Co
     if suggested:
         for name in _SUGGESTION_FIELDS:
             field_ = meta.get_field(name)
+            assert isinstance(field_, models.Field)
             column = quote(field_.column)
             cases = []
             for complaint in suggested:
