@@ -586,9 +586,9 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
     phone_index = record.pop("phone_index", None) or phone_key(record.get("phone"), conf.phone_pepper())
     reverts: dict[str, Any] = {}
     for field, before in replaced.items():
-        if field == "phone_index":  # the phone's key this row filled in
+        if field == "phone_index":  # the phone's key this row set (filled in or replaced): the one before is back
             if subject.phone_index and subject.phone_index == phone_index:
-                reverts["phone_index"] = ""
+                reverts["phone_index"] = before or ""
             continue
         if _master_value(subject, field) != str(record.get(field, "")):
             continue  # changed since: left as it is

@@ -14,6 +14,12 @@ the rows that carry the entity's credit code; rows linked by probabilistic match
 An incoming value that differs from one another source supplied is a conflict: the higher-priority source wins,
 equal priorities keep the current value and leave the conflict open for a data manager.
 
+The phone's keyed hash (``phone_index``) follows the same rule as the master fields, compared as keys: the entity's
+phone is its latest row's, a later phone from the same source replaces the key, another source's replaces it only
+with a higher priority (a cross-source conflict on ``phone_index``, whose values are keys, never numbers), and
+linked rows only fill a record without one. Two rows of one batch with different phones are not a within-batch
+conflict: that would store the numbers.
+
 Steps travel as bit masks (:data:`jianguan.datacenter.pipeline.fields.STEP_BITS`).
 """
 
@@ -29,8 +35,9 @@ from jianguan.datacenter.pipeline.fields import LINEAGE_FIELDS, MASTER_FIELDS, S
 #: Master fields compared and merged (the credit code is the key, not a compared value).
 MERGED_FIELDS = tuple(f for f in MASTER_FIELDS if f != "uscc")
 DEFAULTS = {"status": "'active'", "legal_representative": "''", "address": "''"}
-MEMBER_COLUMNS = ("row_no", "s_uscc", *(f"s_{f}" for f in MERGED_FIELDS), "s_phone",
-                  *(f"t_{f}" for f in MERGED_FIELDS))
+#: Fields merged the same way in ``targets_sql``: the master fields and the phone (kept as its key).
+TARGET_FIELDS = (*MERGED_FIELDS, "phone")
+MEMBER_COLUMNS = ("row_no", "s_uscc", *(f"s_{f}" for f in TARGET_FIELDS), *(f"t_{f}" for f in TARGET_FIELDS))
 
 
 def layer(prev: str, cols: list[str], alias: str = "q") -> str:
@@ -73,8 +80,6 @@ def targets_sql(d: Dialect) -> str:
         "CASE WHEN m.role = 'link' THEN 1 ELSE 0 END AS n_links",
         "0 AS n_duplicates",
         "m.s_uscc AS uscc",
-        "m.s_phone AS e_phone",
-        "CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END AS src_phone",
     ]
     multi = [
         "m.target_key",
@@ -84,12 +89,9 @@ def targets_sql(d: Dialect) -> str:
         f"count(CASE WHEN m.role <> 'link' THEN 1 END) - "
         f"count(DISTINCT CASE WHEN m.role <> 'link' THEN {_fingerprint(d)} END) AS n_duplicates",
         "max(m.s_uscc) AS uscc",
-        # the entity's phone: its latest row's that has one (master records keep it as a keyed hash only)
-        "CASE WHEN max(CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END) IS NULL THEN NULL "
-        "ELSE max_by(m.s_phone, coalesce(CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END, -1)) END AS e_phone",
-        "max(CASE WHEN m.s_phone IS NOT NULL THEN m.row_no END) AS src_phone",
     ]
-    for f in MERGED_FIELDS:
+    # the phone like the master fields (its latest row's); master records keep it as a keyed hash only
+    for f in TARGET_FIELDS:
         for prefix, cond in (("k", "m.role <> 'link'"), ("l", "m.role = 'link'")):
             when = f"{cond} AND m.s_{f} IS NOT NULL"
             single += [
@@ -149,11 +151,17 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
              with_provenance: bool, phone_pepper: str = "") -> str:
     """One row per entity: what the batch does to it (create / update / unchanged) and each field's outcome.
 
-    The phone's keyed hash (``phone_index``, with ``phone_pepper``) is set on new records and filled into records
-    that have none; it is never compared or replaced (a record's other phones stay in its source rows)."""
+    The phone's keyed hash (``phone_index``, with ``phone_pepper``) is decided like the master fields, compared as
+    keys (see the module docstring); without a pepper phones are left out."""
     target_cols = "t.*"
-    phone_key = (phone_key_sql(d, phone_match_sql(d, "q.e_phone"), phone_pepper) if phone_pepper
-                 else "CAST(NULL AS STRING)")
+
+    def phone_key(column: str) -> str:
+        return (phone_key_sql(d, phone_match_sql(d, column), phone_pepper) if phone_pepper
+                else "CAST(NULL AS STRING)")
+
+    dedup, survivor, fill_bit = STEP_BITS["dedup"], STEP_BITS["survivor"], STEP_BITS["fill"]
+    phone_bits = batch_bits | STEP_BITS["phone"]
+    phone_keys = [f"{phone_key('q.k_phone')} AS k_phone_key", f"{phone_key('q.l_phone')} AS l_phone_key"]
     # New entities: nothing to compare.
     new = (f"SELECT {target_cols}, CAST(NULL AS BIGINT) AS existing_id, false AS out_of_scope, "
            + ", ".join(f"CAST(NULL AS STRING) AS cur_{f}, CAST(NULL AS BIGINT) AS cur_src_{f}"
@@ -161,16 +169,25 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
            + " FROM dc_targets t LEFT JOIN dc_existing e ON e.ekey = t.target_key WHERE e.id IS NULL")
     new = layer(new, _plan_columns(d, existing=False, source_id=source_id, priority=priority,
                                    batch_bits=batch_bits))
-    new = layer(new, ["'create' AS action", "false AS adopted", f"{phone_key} AS e_phone_key"])
-    new = layer(new, ["coalesce(q.e_phone_key, '') AS v_phone_index",
-                      "CASE WHEN q.e_phone_key IS NOT NULL THEN q.src_phone END AS set_row_phone"])
+    new = layer(new, ["'create' AS action", "false AS adopted", "CAST(NULL AS STRING) AS cur_phone_index",
+                      "CAST(NULL AS BIGINT) AS cur_src_phone_index", *phone_keys])
+    new = layer(new, [
+        "coalesce(q.k_phone_key, q.l_phone_key, '') AS v_phone_index",
+        "CASE WHEN q.k_phone_key IS NOT NULL THEN q.src_k_phone WHEN q.l_phone_key IS NOT NULL THEN q.src_l_phone "
+        "END AS set_row_phone",
+        f"({phone_bits} | CASE WHEN q.k_phone_key IS NULL THEN q.stp_l_phone | {fill_bit} ELSE q.stp_k_phone END "
+        f"| CASE WHEN q.nd_phone > 1 THEN {dedup} ELSE 0 END) AS set_steps_phone",
+        "false AS cross_phone", "CAST(NULL AS STRING) AS cross_status_phone",
+    ])
 
     # Existing entities: compare field by field.
-    cols = [target_cols, "e.id AS existing_id", "e.uscc AS cur_uscc", "e.phone_index AS cur_phone_index",
+    cols = [target_cols, "e.id AS existing_id", "e.uscc AS cur_uscc",
+            "coalesce(e.phone_index, '') AS cur_phone_index",
             f"substr(e.region, 1, {len(scope_prefix)}) <> {d.lit(scope_prefix)} AS out_of_scope"]
     joins = ["JOIN dc_existing e ON e.ekey = t.target_key"]
-    for f in MERGED_FIELDS:
-        cols.append(f"e.{f} AS cur_{f}")
+    for f in (*MERGED_FIELDS, "phone_index"):
+        if f != "phone_index":
+            cols.append(f"e.{f} AS cur_{f}")
         if with_provenance:
             cols += [f"p_{f}.source_id AS cur_src_{f}", f"p_{f}.priority AS cur_pri_{f}"]
             joins.append(f"LEFT JOIN dc_provenance p_{f} ON p_{f}.subject_id = e.id AND p_{f}.field = {d.lit(f)}")
@@ -198,14 +215,30 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
                                    batch_bits=batch_bits))
     sets = " OR ".join(f"q.set_row_{f} IS NOT NULL" for f in MERGED_FIELDS)
     # A record without a code that this batch's entity of a code matched takes the code (see ``runner._adopt``).
-    old = layer(old, ["(q.cur_uscc IS NULL AND q.uscc IS NOT NULL) AS adopted", f"{phone_key} AS e_phone_key"])
-    old = layer(old, ["(coalesce(q.cur_phone_index, '') = '' AND q.e_phone_key IS NOT NULL) AS fill_phone"])
-    old = layer(old, ["CASE WHEN q.fill_phone THEN q.e_phone_key ELSE coalesce(q.cur_phone_index, '') END "
-                      "AS v_phone_index", "CASE WHEN q.fill_phone THEN q.src_phone END AS set_row_phone"])
-    old = layer(old, [f"CASE WHEN {sets} OR q.adopted OR q.fill_phone THEN 'update' ELSE 'unchanged' END "
-                      "AS action"])
+    old = layer(old, ["(q.cur_uscc IS NULL AND q.uscc IS NOT NULL) AS adopted", *phone_keys])
+    # The phone's key: the same steps as a master field above (changed → cross-source → applied → filled).
+    old = layer(old, ["(q.k_phone_key IS NOT NULL AND q.k_phone_key <> q.cur_phone_index) AS changed_phone"])
+    old = layer(old, [f"(q.changed_phone AND q.cur_phone_index <> '' AND q.cur_src_phone_index IS NOT NULL "
+                      f"AND q.cur_src_phone_index <> {int(source_id)}) AS cross_phone"])
+    old = layer(old, [f"(q.changed_phone AND (NOT q.cross_phone OR {int(priority)} > q.cur_pri_phone_index)) "
+                      "AS apply_phone"])
+    old = layer(old, ["(CASE WHEN q.apply_phone THEN q.k_phone_key ELSE q.cur_phone_index END = '' "
+                      "AND q.l_phone_key IS NOT NULL) AS fill_phone"])
+    old = layer(old, [
+        "CASE WHEN q.fill_phone THEN q.l_phone_key WHEN q.apply_phone THEN q.k_phone_key ELSE q.cur_phone_index END "
+        "AS v_phone_index",
+        "CASE WHEN q.fill_phone THEN q.src_l_phone WHEN q.apply_phone THEN q.src_k_phone END AS set_row_phone",
+        f"({phone_bits} | CASE WHEN q.fill_phone THEN q.stp_l_phone | {fill_bit} ELSE q.stp_k_phone END "
+        f"| CASE WHEN q.nd_phone > 1 THEN {dedup} ELSE 0 END "
+        f"| CASE WHEN q.cross_phone AND q.apply_phone THEN {survivor} ELSE 0 END) AS set_steps_phone",
+        f"CASE WHEN q.cross_phone THEN CASE WHEN {int(priority)} > q.cur_pri_phone_index THEN 'applied' "
+        f"WHEN {int(priority)} < q.cur_pri_phone_index THEN 'kept' ELSE 'open' END END AS cross_status_phone",
+    ])
+    old = layer(old, [f"CASE WHEN {sets} OR q.adopted OR q.set_row_phone IS NOT NULL THEN 'update' "
+                      "ELSE 'unchanged' END AS action"])
     keep = ["target_key", "rep_row", "n_rows", "n_links", "n_duplicates", "uscc", "existing_id", "out_of_scope",
-            "action", "adopted", "v_phone_index", "set_row_phone"]
+            "action", "adopted", "v_phone_index", "set_row_phone", "set_steps_phone", "cur_phone_index",
+            "k_phone_key", "src_k_phone", "cur_src_phone_index", "cross_phone", "cross_status_phone"]
     for f in MERGED_FIELDS:
         keep += [f"k_{f}", f"src_k_{f}", f"nd_{f}", f"cur_{f}", f"cur_src_{f}", f"v_{f}", f"set_row_{f}",
                  f"set_steps_{f}", f"cross_{f}", f"cross_status_{f}"]
@@ -218,9 +251,9 @@ def member_plan_sql(d: Dialect, *, batch_bits: int) -> str:
     at its position in :data:`LINEAGE_FIELDS` (see :func:`jianguan.datacenter.pipeline.fields.encode_field_steps`)."""
     adopting = "(p.adopted AND p.rep_row = m.row_no)"  # the row whose code the record took
     code_steps = batch_bits | STEP_BITS["code_adopted"]
-    phone_steps = batch_bits | STEP_BITS["phone"]
     special = {"uscc": f"CASE WHEN {adopting} THEN '{code_steps}' ELSE '' END",
-               "phone_index": f"CASE WHEN p.set_row_phone = m.row_no THEN '{phone_steps}' ELSE '' END"}
+               "phone_index": "CASE WHEN p.set_row_phone = m.row_no THEN CAST(p.set_steps_phone AS STRING) "
+                              "ELSE '' END"}
     parts = ", ".join(
         f"coalesce(CASE WHEN p.set_row_{f} = m.row_no THEN CAST(p.set_steps_{f} AS STRING) END, '')"
         if f in MERGED_FIELDS else special.get(f, "''")
@@ -272,4 +305,11 @@ def conflicts_sql(d: Dialect) -> str:
             f"WHERE p.nd_{f} > 1 AND m.role <> 'link' AND m.s_{f} IS NOT NULL AND m.s_{f} <> p.k_{f} "
             f"AND NOT p.out_of_scope"
         )
+    # The phone's key between sources (values are keys; rows of one batch are not compared: that needs numbers).
+    parts.append(
+        "SELECT p.target_key, p.existing_id, 'phone_index' AS field, 'cross_source' AS kind, "
+        "p.cur_phone_index AS current_value, p.k_phone_key AS incoming_value, "
+        "p.cur_src_phone_index AS current_source_id, p.src_k_phone AS row_no, p.cross_status_phone AS status "
+        "FROM dc_plan p WHERE p.cross_phone AND NOT p.out_of_scope"
+    )
     return " UNION ALL ".join(parts)

@@ -465,7 +465,7 @@ def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoption
     # what the batch made of the entity, and ``replaced`` what the master record held before in each field the
     # batch changed: a split gives the first to a record of its own and puts the second back.
     plan = {int(r["existing_id"]): r for r in engine.fetch_rows(
-        "SELECT existing_id, rep_row, v_phone_index, set_row_phone, "
+        "SELECT existing_id, rep_row, v_phone_index, set_row_phone, cur_phone_index, "
         + ", ".join(f"v_{f}, cur_{f}" for f in MASTER_COLUMNS) + " FROM dc_plan WHERE adopted")}
     links = []
     for a in chosen:
@@ -474,9 +474,9 @@ def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoption
         record["uscc"] = a["uscc"]
         record["replaced"] = {f: row[f"cur_{f}"] or "" for f in MASTER_COLUMNS
                               if (row[f"v_{f}"] or "") != (row[f"cur_{f}"] or "")}
-        if row["set_row_phone"] is not None:  # the record had no phone key: the batch filled it
+        if row["set_row_phone"] is not None:  # the batch set the record's phone key (filled or replaced it)
             record["phone_index"] = row["v_phone_index"]
-            record["replaced"]["phone_index"] = ""
+            record["replaced"]["phone_index"] = row["cur_phone_index"] or ""
         record["matched_row"] = a["row_no"]
         links.append({"target_key": f"U:{a['uscc']}", "existing_id": a["id"], "row_no": int(row["rep_row"]),
                       "weight": a["weight"], "probability": a["probability"], "deciding": a["deciding"],
@@ -590,6 +590,7 @@ def quality_report(engine: Engine, spec: BatchSpec, mapping: dict[str, str], row
     agg = engine.fetch_rows(f"SELECT count(*) AS total, {', '.join(cols)} FROM dc_checked")[0]
     total = int(agg["total"] or 0)
     conflict_fields = _count_by(conflicts, "field")
+    conflict_fields["phone"] = conflict_fields.pop("phone_index", 0)  # the phone's key: the delivered phone's field
 
     def share(part: float, whole: float) -> float | None:
         return round(part / whole, 4) if whole else None

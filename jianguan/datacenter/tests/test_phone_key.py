@@ -1,0 +1,136 @@
+"""The phone's keyed hash on a master record (``Subject.phone_index``) is decided like the other master fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from jianguan.core.models import Subject
+from jianguan.datacenter import conf, services
+from jianguan.datacenter.linkage.features import phone_key
+from jianguan.datacenter.models import Conflict, LineageRecord
+from jianguan.datacenter.tests.conftest import ingest, make_source, uscc, write_csv
+
+HEADER = ["uscc", "name", "legal_representative", "address", "region", "phone"]
+CODE = uscc("320106", 61)
+NAME = "南京鑫盛科技有限公司"
+ADDRESS = "南京市鼓楼区中山路1号"
+
+
+def key(phone: str) -> str:
+    return phone_key(phone, conf.phone_pepper())
+
+
+@pytest.fixture
+def loaded(data_admin, source, tmp_path, django_capture_on_commit_callbacks):
+    path = write_csv(tmp_path / "a.csv", HEADER, [[CODE, NAME, "张三", ADDRESS, "320106", "13800000001"]])
+    batch = ingest(source, data_admin, path, django_capture_on_commit_callbacks)
+    assert Subject.objects.get(uscc=CODE).phone_index == key("13800000001")
+    return batch
+
+
+def _deliver(source, actor, tmp_path, capture, phone="13900000009", file="b.csv"):
+    path = write_csv(tmp_path / file, HEADER, [[CODE, NAME, "张三", ADDRESS, "320106", phone]])
+    return ingest(source, actor, path, capture)
+
+
+def _newest_phone_lineage(subject: Subject) -> LineageRecord:
+    return next(r for r in LineageRecord.objects.filter(subject=subject).order_by("-id") if "phone_index" in r.fields)
+
+
+def test_a_later_phone_from_the_same_source_replaces_the_key(data_admin, source, loaded, tmp_path,
+                                                             django_capture_on_commit_callbacks) -> None:
+    batch = _deliver(source, data_admin, tmp_path, django_capture_on_commit_callbacks)
+    assert batch.status == "loaded", batch.message
+    assert batch.updated_count == 1 and batch.conflict_count == 0
+    subject = Subject.objects.get(uscc=CODE)
+    assert subject.phone_index == key("13900000009")
+    lineage = _newest_phone_lineage(subject)
+    assert lineage.batch == batch and lineage.action == "updated" and set(lineage.fields) == {"phone_index"}
+    assert "phone" in lineage.steps("phone_index")
+
+
+def test_the_same_phone_again_changes_nothing(data_admin, source, loaded, tmp_path,
+                                              django_capture_on_commit_callbacks) -> None:
+    batch = _deliver(source, data_admin, tmp_path, django_capture_on_commit_callbacks, phone="138-0000-0001")
+    assert batch.updated_count == 0 and batch.unchanged_count == 1
+    assert not LineageRecord.objects.filter(batch=batch).exists()
+
+
+def test_an_equal_priority_source_with_another_phone_leaves_an_open_conflict(
+        data_admin, loaded, tmp_path, django_capture_on_commit_callbacks) -> None:
+    other = make_source(data_admin, code="city-nj", name="南京市数据中心", kind="city_centre", priority=50)
+    batch = _deliver(other, data_admin, tmp_path, django_capture_on_commit_callbacks)
+    assert batch.updated_count == 0 and batch.conflict_count == 1
+    subject = Subject.objects.get(uscc=CODE)
+    assert subject.phone_index == key("13800000001")
+    conflict = Conflict.objects.get(batch=batch)
+    assert (conflict.field, conflict.kind, conflict.status) == ("phone_index", "cross_source", "open")
+    # the conflict holds the keys, never the numbers
+    assert conflict.current_value == key("13800000001") and conflict.incoming_value == key("13900000009")
+    assert conflict.current_source == loaded.source
+    services.resolve_conflict(conflict, actor=data_admin, apply=True)
+    subject.refresh_from_db()
+    assert subject.phone_index == key("13900000009")
+    assert _newest_phone_lineage(subject).action == "manual"
+
+
+def test_a_higher_priority_source_replaces_the_key(data_admin, loaded, tmp_path,
+                                                   django_capture_on_commit_callbacks) -> None:
+    other = make_source(data_admin, code="samr-national", name="国家企业信用信息公示系统", kind="national",
+                        priority=90)
+    batch = _deliver(other, data_admin, tmp_path, django_capture_on_commit_callbacks)
+    assert Conflict.objects.get(batch=batch).status == "applied"
+    subject = Subject.objects.get(uscc=CODE)
+    assert subject.phone_index == key("13900000009")
+    lineage = _newest_phone_lineage(subject)
+    assert lineage.batch == batch and "survivor" in lineage.steps("phone_index")
+
+
+def test_a_lower_priority_source_keeps_the_key(data_admin, loaded, tmp_path,
+                                               django_capture_on_commit_callbacks) -> None:
+    other = make_source(data_admin, code="tax", name="税务登记", priority=40)
+    batch = _deliver(other, data_admin, tmp_path, django_capture_on_commit_callbacks)
+    assert Conflict.objects.get(batch=batch).status == "kept"
+    assert Subject.objects.get(uscc=CODE).phone_index == key("13800000001")
+
+
+def test_a_linked_row_only_fills_a_missing_key(data_admin, source, tmp_path,
+                                               django_capture_on_commit_callbacks) -> None:
+    ingest(source, data_admin, write_csv(tmp_path / "a.csv", HEADER, [
+        [CODE, NAME, "张三", ADDRESS, "320106", "13800000001"],
+        [uscc("320106", 62), "南京华信贸易有限公司", "李四", "南京市鼓楼区汉中路8号", "320106", ""],
+    ]), django_capture_on_commit_callbacks)
+    tax = make_source(data_admin, code="tax", name="税务登记", priority=40)
+    batch = ingest(tax, data_admin, write_csv(tmp_path / "tax.csv", HEADER, [
+        ["", "鑫盛科技有限责任公司", "张三", ADDRESS, "", "13700000007"],
+        ["", "华信贸易有限责任公司", "李四", "南京市鼓楼区汉中路8号", "", "13600000006"],
+    ]), django_capture_on_commit_callbacks)
+    assert batch.linked_count == 2, batch.message
+    assert Subject.objects.get(uscc=CODE).phone_index == key("13800000001")
+    filled = Subject.objects.get(uscc=uscc("320106", 62))
+    assert filled.phone_index == key("13600000006")
+    assert "fill" in _newest_phone_lineage(filled).steps("phone_index")
+
+
+def test_a_split_puts_back_the_key_an_adopted_code_replaced(data_admin, source, tmp_path,
+                                                            django_capture_on_commit_callbacks) -> None:
+    from jianguan.datacenter.models import EntityLink
+
+    ingest(source, data_admin, write_csv(tmp_path / "first.csv", HEADER, [
+        ["", "南京新远餐饮管理有限公司", "王五", "南京市玄武区北京东路9号", "320102", "13700000003"],
+    ]), django_capture_on_commit_callbacks)
+    record = Subject.objects.get(name="南京新远餐饮管理有限公司")
+    assert record.phone_index == key("13700000003")
+    code = uscc("320102", 63)
+    batch = ingest(source, data_admin, write_csv(tmp_path / "second.csv", HEADER, [
+        [code, "新远餐饮管理有限责任公司", "王五", "南京市玄武区北京东路9号", "320102", "13500000005"],
+    ]), django_capture_on_commit_callbacks)
+    record.refresh_from_db()
+    assert record.uscc == code and record.phone_index == key("13500000005")
+    link = EntityLink.objects.get(batch=batch)
+    assert link.record["replaced"]["phone_index"] == key("13700000003")
+    services.split_link(link, actor=data_admin)
+    record.refresh_from_db()
+    assert record.uscc is None and record.phone_index == key("13700000003")
+    assert Subject.objects.get(uscc=code).phone_index == key("13500000005")
+
