@@ -8,10 +8,14 @@ from typing import Any
 from jianguan.core.access import get_object_for
 from jianguan.core.models import Subject
 from jianguan.datacenter import conf
+from jianguan.datacenter.linkage.features import phone_match
 from jianguan.datacenter.models import LineageRecord
-from jianguan.datacenter.pipeline.fields import FIELD_LABELS, MASTER_FIELDS, STEP_LABELS, decode_steps
+from jianguan.datacenter.pipeline.fields import LINEAGE_LABELS, MASTER_FIELDS, STEP_LABELS, decode_steps
+from jianguan.lib.masking import mask_phone
 
 RAW_COPY = "raw.parquet"
+#: The fields a master record's explanation lists: its master fields, then the phone's keyed hash.
+EXPLAINED_FIELDS = (*MASTER_FIELDS, "phone_index")
 
 
 def raw_row(batch_id: int, row_no: int) -> dict[str, Any] | None:
@@ -35,16 +39,27 @@ def _value(subject: Subject, field: str) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def _delivered(raw: dict[str, Any], field: str) -> Any:
+    """The value as delivered that a field came from; for the phone's key, the delivered phone masked."""
+    if field == "phone_index":
+        phone = raw.get("phone")
+        return mask_phone(phone_match(str(phone)) or str(phone)) if phone else None
+    return raw.get(field)
+
+
 def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
     """Per field of one master record (in the user's scope): the current value, the lineage record that set it
-    (batch, source, row, steps with labels), the value as delivered, and every earlier record naming the field."""
+    (batch, source, row, steps with labels), the value as delivered, and every earlier record naming the field.
+
+    The phone is listed as its keyed hash (``phone_index``: the value is the key, the delivered phone is masked);
+    the number itself is never returned."""
     subject = get_object_for(user, Subject, subject_id, "view")
     records = list(LineageRecord.objects.filter(subject=subject).select_related("source", "batch").order_by("-id"))
     raw_cache: dict[tuple[int, int], dict[str, Any] | None] = {}
     fields = []
-    for field in MASTER_FIELDS:
+    for field in EXPLAINED_FIELDS:
         history = [r for r in records if field in r.fields]
-        entry: dict[str, Any] = {"field": field, "label": FIELD_LABELS.get(field, field),
+        entry: dict[str, Any] = {"field": field, "label": LINEAGE_LABELS.get(field, field),
                                  "value": _value(subject, field), "source": None, "history": []}
         for position, record in enumerate(history):
             key = (record.batch_id, record.row_no)
@@ -54,7 +69,7 @@ def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
             item = {
                 "lineage_id": record.pk, "batch": record.batch_id, "source": record.source.code,
                 "source_name": record.source.name, "row": record.row_no, "action": record.action,
-                "recorded_at": record.recorded_at.isoformat(), "delivered": raw.get(field),
+                "recorded_at": record.recorded_at.isoformat(), "delivered": _delivered(raw, field),
                 "steps": [{"code": c, "label": STEP_LABELS.get(c, c)} for c in decode_steps(record.fields[field])],
             }
             if position == 0:

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from jianguan.datacenter.choices import BatchKind, Channel, ConflictKind, FileFormat, Library, LinkMethod, SourceKind
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
-from jianguan.datacenter.pipeline.fields import FIELD_LABELS, STEP_LABELS, decode_steps
+from jianguan.datacenter.pipeline.fields import LINEAGE_LABELS, STEP_LABELS, decode_steps
 from jianguan.lib.masking import mask_phone
 
 
@@ -154,7 +154,7 @@ class LineageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     def get_steps(self, obj: LineageRecord) -> dict[str, Any]:
         """Per field: its label and the steps applied, as codes and Chinese labels."""
         return {
-            field: {"label": FIELD_LABELS.get(field, field),
+            field: {"label": LINEAGE_LABELS.get(field, field),
                     "steps": [{"code": c, "label": STEP_LABELS.get(c, c)} for c in decode_steps(mask)]}
             for field, mask in obj.fields.items()
         }

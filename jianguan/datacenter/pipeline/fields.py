@@ -33,6 +33,8 @@ ENTITY_FIELDS: tuple[Field, ...] = (
 )
 FIELD_NAMES = tuple(f.name for f in ENTITY_FIELDS)
 FIELD_LABELS = {f.name: f.label for f in ENTITY_FIELDS}
+#: Labels of the fields lineage and conflicts name: the canonical ones and the phone's keyed hash on master records.
+LINEAGE_LABELS = {**FIELD_LABELS, "phone_index": "联系电话（匹配键）"}
 
 #: Master-record columns of ``core.Subject`` filled from the canonical fields (region → region_id, industry →
 #: industry_id); lineage and conflicts use these names.

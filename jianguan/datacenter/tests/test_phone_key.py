@@ -134,3 +134,30 @@ def test_a_split_puts_back_the_key_an_adopted_code_replaced(data_admin, source, 
     assert record.uscc is None and record.phone_index == key("13700000003")
     assert Subject.objects.get(uscc=code).phone_index == key("13500000005")
 
+
+def test_lineage_lists_the_phone_key_without_the_number(client, data_admin, source, loaded, tmp_path,
+                                                        django_capture_on_commit_callbacks) -> None:
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from jianguan.core.testing.personas import login_verified
+
+    batch = _deliver(source, data_admin, tmp_path, django_capture_on_commit_callbacks, phone="139 0000 0009")
+    subject = Subject.objects.get(uscc=CODE)
+    api = APIClient()
+    api.force_authenticate(user=data_admin)
+    response = api.get(f"/api/v1/datacenter/lineage/subject/{subject.pk}/")
+    assert response.status_code == 200
+    phone = {f["field"]: f for f in response.json()["fields"]}["phone_index"]
+    assert phone["label"] == "联系电话（匹配键）" and phone["value"] == key("13900000009")
+    assert phone["source"]["batch"] == batch.pk and phone["source"]["row"] == 2
+    assert phone["source"]["delivered"] == "139****0009"
+    assert {s["code"] for s in phone["source"]["steps"]} >= {"extract", "phone"}
+    assert [h["batch"] for h in phone["history"]] == [loaded.pk]
+    assert "13900000009" not in response.content.decode() and "0000 0009" not in response.content.decode()
+    assert "13800000001" not in response.content.decode()
+
+    login_verified(client, data_admin)
+    page = client.get(reverse("datacenter:entity_detail", args=[subject.pk])).content.decode()
+    assert "联系电话（匹配键）" in page and key("13900000009")[:12] in page and "139****0009" in page
+    assert "13900000009" not in page and "0000 0009" not in page
