@@ -284,7 +284,7 @@ class Reporter(models.Model):
     id_number = EncryptedTextField(_("ID number"), blank=True)
     address = EncryptedTextField(_("address"), blank=True)
     email = EncryptedTextField(_("email"), blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)  # indexed in Meta (equality only)
 
     sensitive_fields: ClassVar[tuple[str, ...]] = ("name", "phone", "id_number", "address", "email")
     scope_region_field: ClassVar[str | None] = "complaint__handling_region"
@@ -296,6 +296,8 @@ class Reporter(models.Model):
         verbose_name = _("reporter")
         verbose_name_plural = _("reporters")
         default_permissions = ()
+        # exact matches only (repeat filers): a plain index, without the pattern-ops twin ``db_index`` adds
+        indexes = [models.Index(fields=["phone_index"], name="complaints_reporter_phone")]
 
     def __str__(self) -> str:
         return f"reporter of {self.complaint_id}"

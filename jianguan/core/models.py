@@ -405,7 +405,7 @@ class AuditEntry(models.Model):
     actor_region = models.CharField(_("actor region"), max_length=6, blank=True)
     ip = models.CharField(_("from"), max_length=45, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)  # eight values: no index
-    event = models.CharField(_("event"), max_length=80, blank=True, db_index=True)
+    event = models.CharField(_("event"), max_length=80, blank=True)  # one pattern-ops index in Meta
     object_type = models.CharField(_("object type"), max_length=60, blank=True)  # indexed in Meta (equality only)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
@@ -435,6 +435,11 @@ class AuditEntry(models.Model):
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="core_auditentry_pending"),
             models.Index(fields=["object_type", "object_id"], name="core_auditentry_object"),
             models.Index(fields=["action", "-id"], name="core_auditentry_action"),
+            # The browser filters events by prefix (``event LIKE 'complaints.%'``), which only a pattern-ops index
+            # serves, and it serves equality too: one index (PostgreSQL; SQLite ignores the opclasses) where
+            # ``db_index`` made a plain one and its pattern-ops twin, both written for each entry and again when
+            # it is sealed.
+            models.Index(fields=["event"], name="core_auditentry_event", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
             # A copy of an entry re-inserted as new carries the same MAC: refused, so it cannot be sealed.
@@ -513,10 +518,10 @@ class OutboxEvent(models.Model):
     """An event written in the publishing transaction and delivered after commit (at least once)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    topic = models.CharField(max_length=100, db_index=True)
+    topic = models.CharField(max_length=100)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True,
@@ -524,6 +529,14 @@ class OutboxEvent(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        # Only the events still to deliver are ever looked up (by the drains, the sweep and ``outbox status``), so
+        # one small partial index holds just those, in delivery order. An event's delivery then writes no index
+        # entry but its key's, where indexes on ``topic`` (a plain one and its pattern-ops twin) and on
+        # ``delivered_at`` took one each for every event at publication and again at delivery.
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(delivered_at__isnull=True),
+                         name="core_outbox_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} {self.id}"
