@@ -439,8 +439,9 @@ def main() -> None:
                         help="records per request on the batch endpoint (0: one ticket per request)")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/9",
                         help="the Celery broker of the deployment under test (its database is emptied first)")
-    parser.add_argument("--worker-priority", choices=["nice", "idle"], default="nice",
-                        help="the Celery worker at nice 10 (default) or in the idle scheduling class")
+    parser.add_argument("--worker-priority", choices=["idle", "nice"], default="idle",
+                        help="the Celery worker in Linux's idle scheduling class (default, as docs/operations/"
+                             "deployment.md advises for a worker beside the web server) or at nice 10")
     parser.add_argument("--latency-log", default="",
                         help="write 'seconds-into-run latency-ms' per answer of the sustained run to this file")
     parser.add_argument("--no-worker", action="store_true",
