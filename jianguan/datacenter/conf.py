@@ -37,10 +37,11 @@ def batch_dir(batch_id: int) -> Path:
     return path
 
 
-def phone_pepper() -> str:
+def phone_pepper(key_id: str | None = None) -> str:
     """The secret in the keyed hash of phones on master records (``core.Subject.phone_index``), derived from the
     platform's blind-index key: the same phone gives the same key in every batch, and nobody without the key can
-    test a number against it."""
-    from jianguan.core.fields import blind_index
+    test a number against it. ``key_id`` names a key of the ring other than the active one (the pepper before a
+    rotation, for ``jianguan datacenter rekey-phones``)."""
+    from jianguan.core.crypto import field_cipher
 
-    return blind_index("datacenter:subject-phone")
+    return field_cipher().blind_index("datacenter:subject-phone", key_id=key_id)

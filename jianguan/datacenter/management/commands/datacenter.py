@@ -8,6 +8,10 @@
     run the scheduled pulls that are due (paged HTTP APIs and SQL databases);
 ``scan-inbox [--source CODE] [--dry-run]``
     deliver the settled files waiting in the sources' drop folders (see :mod:`jianguan.datacenter.inbox`);
+``rekey-phones --from-key KEY_ID [--dry-run]``
+    after the blind-index key changed (a new active key in ``JIANGUAN_FIELD_KEYS``, the old one still in the ring),
+    re-key every master record's phone key from the old key's pepper to the current one (see
+    :mod:`jianguan.datacenter.rekey`);
 ``train_model [--records N] [--seed S]``
     retrain the shipped default linkage model on generated data.
 """
@@ -25,7 +29,7 @@ from jianguan.core import audit
 
 
 class Command(BaseCommand):
-    help = "Data centre tools: resolve, ingest, pull, scan-inbox, train_model."
+    help = "Data centre tools: resolve, ingest, pull, scan-inbox, rekey-phones, train_model."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -46,6 +50,10 @@ class Command(BaseCommand):
         scan = sub.add_parser("scan-inbox", help="deliver the files dropped into the sources' inbox folders")
         scan.add_argument("--source", help="only this source's inbox")
         scan.add_argument("--dry-run", action="store_true")
+        rekey = sub.add_parser("rekey-phones", help="re-key the master records' phone keys after a key rotation")
+        rekey.add_argument("--from-key", required=True, metavar="KEY_ID",
+                           help="id of the key (still in JIANGUAN_FIELD_KEYS) the current phone keys were made with")
+        rekey.add_argument("--dry-run", action="store_true")
         train = sub.add_parser("train_model", help="retrain the shipped default linkage model")
         train.add_argument("--records", type=int, default=200_000)
         train.add_argument("--seed", type=int, default=7)
@@ -122,6 +130,21 @@ class Command(BaseCommand):
             self.stdout.write(f"waiting for {code}/{name} to settle")
         if not (result.taken or result.rejected or result.waiting):
             self.stdout.write(f"no file waiting under {inbox.inbox_root()}")
+
+    def handle_rekey_phones(self, options: dict[str, Any]) -> None:
+        from jianguan.datacenter.rekey import rekey_subject_phones
+        from jianguan.lib.crypto import CryptoError
+
+        try:
+            with audit.audit_context(actor_name="system:datacenter"):
+                result = rekey_subject_phones(from_key=options["from_key"], dry_run=options["dry_run"])
+        except CryptoError as exc:
+            raise CommandError(str(exc)) from None
+        verb = "would re-key" if options["dry_run"] else "re-keyed"
+        self.stdout.write(
+            f"{verb} {result.rekeyed} master records ({result.current} already current, {result.cleared} cleared: "
+            f"no stored source row gives their phone; {result.rows_read} source rows read); "
+            f"{result.links} links, {result.conflicts} open conflicts translated")
 
     def handle_train_model(self, options: dict[str, Any]) -> None:
         from jianguan.datacenter.linkage.training import DEFAULT_MODEL_PATH, train_default_model
