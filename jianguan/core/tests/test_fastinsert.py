@@ -118,3 +118,24 @@ def test_values_that_look_like_sql_or_placeholders_are_stored_verbatim(db) -> No
     stored = OutboxEvent.objects.get(pk=events[0].pk)
     assert stored.topic == tricky[:100] and stored.payload == {"text": tricky, "none": None, "list": [1, "%s"]}
     assert OutboxEvent.objects.get(pk=events[1].pk).payload == {}
+
+
+def test_plain_values_go_in_as_they_are_and_the_rest_as_save_prepares_them(db) -> None:
+    """Values of exact plain field classes skip preparation; anything else — a value of another type (a lazy
+    string, a Decimal for an integer) or a field class of its own, such as an encrypted text field — is prepared
+    as ``save()`` prepares it."""
+    from django.utils.functional import lazystr
+
+    from jianguan.core.fields import EncryptedTextField
+    from jianguan.core.models import EnforcementOfficer
+
+    fields, plain = fastinsert._columns(EnforcementOfficer, True)
+    kinds = {f.name: kind for f, kind in zip(fields, plain, strict=True)}
+    encrypted = [f.name for f in fields if isinstance(f, EncryptedTextField)]
+    assert encrypted and all(kinds[name] is None for name in encrypted)  # never taken as they are
+    assert kinds["name"] is str and kinds["organization"] is int
+    user = make_user("fast_lazy", "320106", roles=["api_client"], is_machine=True)
+    token = ApiToken(name=lazystr("懒字符串"), user=user, prefix="cccc3333", secret_hash="h" * 64, scopes=["view"],
+                     expires_at=timezone.now() + dt.timedelta(days=1))
+    fastinsert.insert(token)
+    assert ApiToken.objects.get(pk=token.pk).name == "懒字符串"
