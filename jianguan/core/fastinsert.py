@@ -163,7 +163,7 @@ def insert(*objs: models.Model, using: str = "default") -> None:
 # Field classes whose ``pre_save`` is the attribute and whose ``get_db_prep_save`` returns a value of this Python
 # type (or None) unchanged on PostgreSQL and SQLite: such values skip the three calls a column costs otherwise.
 # Exact classes only: a subclass (an encrypted text field, say) may prepare its values, and goes the long way.
-_PLAIN: dict[type[models.Field], type] = {
+_PLAIN: dict[type[models.Field[Any, Any]], type] = {
     models.CharField: str, models.TextField: str, models.SlugField: str, models.BooleanField: bool,
     models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
     models.PositiveIntegerField: int, models.PositiveBigIntegerField: int, models.PositiveSmallIntegerField: int,
