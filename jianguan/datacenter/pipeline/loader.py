@@ -12,7 +12,6 @@ updated from a staging table. Lineage rows go the same way. Quarantined rows, li
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from typing import Any
@@ -24,18 +23,14 @@ from django.utils import timezone
 
 from jianguan.core import bulkload
 from jianguan.core import services as core_services
-from jianguan.datacenter.choices import QuarantineStatus
+from jianguan.datacenter.choices import LinkStatus, QuarantineStatus
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow
 from jianguan.datacenter.pipeline.fields import FIELD_LABELS, problem_message
-from jianguan.datacenter.pipeline.runner import MASTER_COLUMNS, PipelineResult
+from jianguan.datacenter.pipeline.runner import MASTER_COLUMNS, PipelineResult, fingerprint
 
 LINEAGE_COLUMNS = ("subject_id", "batch_id", "source_id", "row_no", "action", "field_steps", "duplicate_rows",
                    "recorded_at")
 _ADVISORY_LOCK = 0x4A47_4443  # "JGDC": one entity load at a time
-
-
-def fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def bulk_insert(db_table: str, columns: tuple[str, ...], table: pa.Table) -> int:
@@ -159,13 +154,17 @@ def _lineage_rows(batch: Batch, result: PipelineResult, subject_ids: pa.ChunkedA
 
 
 def _mark_known_links(result: PipelineResult) -> None:
-    """A row linked to the same record before (same values, same source) is not linked again."""
+    """A row linked to the same record before (same values, same source) is not linked again while that link
+    stands (automatic or confirmed: the confirmed link stays as the data manager left it). A split link is not one
+    that stands: the run sends such rows to the record the split gave them (``runner._respect_splits``); should one
+    still arrive here, it is linked anew, for review."""
     existing = [link for link in result.links if link["existing_id"] is not None]
     if not existing:
         return
     known = set(EntityLink.objects.filter(
         subject_id__in={link["existing_id"] for link in existing},
         fingerprint__in={link["fingerprint"] for link in existing},
+        status__in=(LinkStatus.AUTO, LinkStatus.CONFIRMED),
     ).values_list("subject_id", "fingerprint"))
     for link in existing:
         link["new"] = (link["existing_id"], link["fingerprint"]) not in known

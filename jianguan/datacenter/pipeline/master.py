@@ -147,3 +147,20 @@ class DatabaseMasterData:
             for (s, f), (_rid, src) in sorted(latest.items())
         ]
         return pa.Table.from_pylist(rows, schema=runner.PROVENANCE_SCHEMA)
+
+    def split_links(self, fingerprints: list[str]) -> pa.Table:
+        """The links a data manager split whose linked row has one of these fingerprints: the record it was linked
+        to and the record the split created (with their codes now)."""
+        from jianguan.datacenter.choices import LinkStatus
+        from jianguan.datacenter.models import EntityLink
+
+        rows = []
+        for i in range(0, len(fingerprints), CHUNK):
+            links = EntityLink.objects.filter(status=LinkStatus.SPLIT, fingerprint__in=fingerprints[i : i + CHUNK])
+            rows += [
+                {"fingerprint": fp, "subject_id": subject_id, "subject_uscc": subject_uscc, "split_id": split_id,
+                 "split_uscc": split_uscc}
+                for fp, subject_id, subject_uscc, split_id, split_uscc in links.order_by("id").values_list(
+                    "fingerprint", "subject_id", "subject__uscc", "split_subject_id", "split_subject__uscc")
+            ]
+        return pa.Table.from_pylist(rows, schema=runner.SPLIT_SCHEMA)

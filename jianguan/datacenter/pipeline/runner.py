@@ -10,6 +10,8 @@ The database is only read (reference data, the master records the batch touches,
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +52,15 @@ PROVENANCE_SCHEMA = pa.schema([("subject_id", pa.int64()), ("field", pa.string()
 ADOPTION_SCHEMA = pa.schema([("id", pa.int64()), ("uscc", pa.string())])
 UNKEYED_SCHEMA = pa.schema([("row_no", pa.int64()), ("target_key", pa.string()), ("role", pa.string()),
                             ("weight", pa.float64()), ("probability", pa.float64()), ("partner", pa.string())])
+#: Links a data manager split (``EntityLink`` with status ``split``), by the fingerprint of the linked row: the record
+#: the row was linked to (``subject_id``, its code now) and the record the split gave the row (``split_id``, code).
+SPLIT_SCHEMA = pa.schema([("fingerprint", pa.string()), ("subject_id", pa.int64()), ("subject_uscc", pa.string()),
+                          ("split_id", pa.int64()), ("split_uscc", pa.string())])
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of values (a linked or quarantined row with its source id), to recognise the same row later."""
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class TextColumn(Sequence[str]):
@@ -83,6 +94,7 @@ class MasterData(Protocol):
     def link_candidates(self, city_prefixes: list[str]) -> pa.Table: ...
     def codeless(self, city_prefixes: list[str]) -> pa.Table: ...
     def provenance(self, ids: list[int]) -> pa.Table: ...
+    def split_links(self, fingerprints: list[str]) -> pa.Table: ...
 
 
 @dataclass
@@ -166,7 +178,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     done()
 
     done = step("link")
-    link_info = _link(engine, ref, master, spec.phone_pepper)
+    link_info = _link(engine, ref, master, spec.phone_pepper, spec.source_id)
     adopted = _adopt(engine, ref, master, link_info, spec.scope_prefix, spec.phone_pepper)
     done()
 
@@ -267,9 +279,14 @@ def _phone_features(engine: Engine, features: str, candidates: str, pepper: str,
     ))
 
 
-def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = "") -> dict[str, Any]:
+def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = "",
+          source_id: int | None = None) -> dict[str, Any]:
     """Place every valid row without a credit code: onto an existing record, a coded entity of this batch, or a new
-    entity. Registers ``dc_unkeyed`` and returns the deciding links."""
+    entity. Registers ``dc_unkeyed`` and returns the deciding links.
+
+    A data manager's split stands: a row the model links again to the record a link of the same row (same values,
+    same source) was split from goes to the record the split gave it instead, as that record's own row (see
+    :func:`_respect_splits`)."""
     unkeyed = engine.count("(SELECT 1 FROM dc_valid WHERE s_uscc IS NULL) u")
     info: dict[str, Any] = {"targets": set(), "edges": {}, "labels": {}}
     if not unkeyed:
@@ -346,10 +363,50 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = 
             "probability": round(why.probability, 6) if why else None,
             "partner": partner,
         })
+    if source_id is not None:
+        _respect_splits(engine, master, source_id, rows, info)
     engine.register_arrow("dc_unkeyed", pa.Table.from_pylist(rows, schema=UNKEYED_SCHEMA))
     for name in ("lk_keys", "lk_in", "lk_features0", "lk_features", "dc_link_candidates"):
         engine.drop_table(name)
     return info
+
+
+def _respect_splits(engine: Engine, master: MasterData, source_id: int, rows: list[dict[str, Any]],
+                    info: dict[str, Any]) -> None:
+    """Rows linked to an existing record that a data manager split the same row from (a link with status
+    ``split``, same fingerprint) go to the record the split created for them — as its own row, not a link — or,
+    if that record is gone, to a new entity. ``rows`` (``dc_unkeyed``) and ``info`` are changed in place."""
+    linked = [r for r in rows if r["role"] == "link" and r["target_key"][:2] in ("S:", "U:")]
+    if not linked:
+        return
+    values = _row_values(engine, [r["row_no"] for r in linked])
+    prints = {r["row_no"]: fingerprint(source_id, values.get(r["row_no"], {})) for r in linked}
+    splits: dict[str, list[dict[str, Any]]] = {}
+    for split in _with_schema(master.split_links(sorted(set(prints.values()))), SPLIT_SCHEMA).to_pylist():
+        splits.setdefault(split["fingerprint"], []).append(split)
+    for row in linked:
+        for split in splits.get(prints[row["row_no"]], []):
+            if row["target_key"] not in (f"S:{split['subject_id']}", f"U:{split['subject_uscc']}"):
+                continue
+            if split["split_id"] is None:
+                target = f"N:{row['row_no']}"
+            else:
+                target = f"U:{split['split_uscc']}" if split["split_uscc"] else f"S:{split['split_id']}"
+            row.update(target_key=target, role="new", weight=None, probability=None, partner=None)
+            info["edges"].pop(f"B{row['row_no']}", None)
+            break
+    info["targets"] = {r["target_key"] for r in rows}
+
+
+def _row_values(engine: Engine, row_nos: list[int] | None = None) -> dict[int, dict[str, Any]]:
+    """The standardised values of rows without a credit code (all, or those numbered ``row_nos``), as links keep
+    them in ``EntityLink.record``."""
+    where = f" AND row_no IN ({', '.join(str(int(n)) for n in row_nos)})" if row_nos else ""
+    return {
+        r["row_no"]: {f: r[f"s_{f}"] for f in RECORD_FIELDS if r[f"s_{f}"] is not None}
+        for r in engine.fetch_rows(
+            f"SELECT row_no, {', '.join(f's_{f}' for f in RECORD_FIELDS)} FROM dc_valid WHERE s_uscc IS NULL{where}")
+    }
 
 
 def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[str, Any],
@@ -509,11 +566,7 @@ def _links(engine: Engine, lineage: pa.Table, info: dict[str, Any]) -> list[dict
     if linked.num_rows == 0:
         return []
     rows = linked.to_pylist()
-    values = {
-        r["row_no"]: {f: r[f"s_{f}"] for f in RECORD_FIELDS if r[f"s_{f}"] is not None}
-        for r in engine.fetch_rows(
-            f"SELECT row_no, {', '.join(f's_{f}' for f in RECORD_FIELDS)} FROM dc_valid WHERE s_uscc IS NULL")
-    }
+    values = _row_values(engine)
     rows.sort(key=lambda r: r["row_no"])
     return [
         {

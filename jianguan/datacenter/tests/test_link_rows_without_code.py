@@ -196,3 +196,44 @@ def test_a_row_without_code_links_to_a_record_by_its_phone(data_admin, registere
     link = EntityLink.objects.get(batch=batch)
     assert link.subject == target
     assert any(d["field"] == "phone" and d["weight"] > 0 for d in link.deciding_fields)
+
+
+def _tax_delivery(tmp_path, name="tax.csv"):
+    return write_csv(tmp_path / name, HEADER, [
+        ["", "鑫盛科技有限责任公司", "张三", "南京市鼓楼区中山路1号", "", "13800000001", "I651"],
+    ])
+
+
+def test_a_split_stands_when_the_same_rows_arrive_again(data_admin, registered, tax_source, tmp_path,
+                                                        django_capture_on_commit_callbacks) -> None:
+    batch = ingest(tax_source, data_admin, _tax_delivery(tmp_path), django_capture_on_commit_callbacks)
+    link = services.split_link(EntityLink.objects.get(batch=batch), actor=data_admin, reason="同名不同户")
+    original = Subject.objects.get(uscc=uscc("320106", 11))
+    assert original.industry_id is None
+    separate = link.split_subject
+    subjects = Subject.objects.count()
+
+    again = ingest(tax_source, data_admin, _tax_delivery(tmp_path), django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded", again.message
+    assert again.linked_count == 0 and again.created_count == 0
+    original.refresh_from_db()
+    assert original.industry_id is None  # the values the split took back stay out
+    assert not LineageRecord.objects.filter(subject=original, batch=again).exists()
+    assert not EntityLink.objects.filter(batch=again).exists()
+    assert Subject.objects.count() == subjects  # the row is the split-off record's own, not a third record
+    link.refresh_from_db()
+    assert link.status == "split" and link.split_subject == separate
+    separate.refresh_from_db()
+    assert separate.name == "鑫盛科技有限责任公司" and separate.uscc is None
+
+
+def test_a_confirmed_link_stays_confirmed_when_the_same_rows_arrive_again(
+        data_admin, registered, tax_source, tmp_path, django_capture_on_commit_callbacks) -> None:
+    batch = ingest(tax_source, data_admin, _tax_delivery(tmp_path), django_capture_on_commit_callbacks)
+    link = services.confirm_link(EntityLink.objects.get(batch=batch), actor=data_admin)
+    again = ingest(tax_source, data_admin, _tax_delivery(tmp_path), django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded", again.message
+    assert again.linked_count == 0 and not EntityLink.objects.filter(batch=again).exists()
+    link.refresh_from_db()
+    assert link.status == "confirmed" and link.subject == Subject.objects.get(uscc=uscc("320106", 11))
+
