@@ -251,6 +251,8 @@ CACHES = {
 API_TOKEN_CACHE_SECONDS = env_int("JIANGUAN_API_TOKEN_CACHE_SECONDS", 5, minimum=0)
 
 AUDIT_RETENTION_DAYS = env_int("JIANGUAN_AUDIT_RETENTION_DAYS", 190, minimum=180)
+# Delivered outbox events (and their handlers' idempotency records) are kept this long, for inspection, then pruned.
+OUTBOX_RETENTION_DAYS = env_int("JIANGUAN_OUTBOX_RETENTION_DAYS", 14, minimum=1)
 # Key of the audit chain's HMAC (SM3 or SHA-256). Keep it off the database host; without it nobody can re-forge the
 # chain after editing rows. Embedded mode derives one from SECRET_KEY.
 AUDIT_KEY = env("JIANGUAN_AUDIT_KEY")
@@ -341,6 +343,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "jianguan.core.tasks.seal_audit", "schedule": 10.0},
     "audit-checkpoint": {"task": "jianguan.core.tasks.audit_checkpoint", "schedule": 600.0},
     "audit-prune": {"task": "jianguan.core.tasks.audit_prune", "schedule": 86_400.0},
+    "outbox-prune": {"task": "jianguan.core.tasks.outbox_prune", "schedule": 86_400.0},
     "complaints-sweep-deadlines": {"task": "jianguan.complaints.tasks.sweep_deadlines", "schedule": 900.0},
     "complaints-assist": {"task": "jianguan.complaints.tasks.assist_new_complaints", "schedule": 60.0},
     "datacenter-due-pulls": {"task": "jianguan.datacenter.tasks.run_due_pulls", "schedule": 300.0},

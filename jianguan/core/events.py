@@ -205,3 +205,22 @@ def retry_abandoned() -> int:
     count = OutboxEvent.objects.filter(delivered_at__isnull=True).update(attempts=0, next_attempt_at=None)
     deliver_pending()
     return count
+
+
+def prune_delivered(*, now: dt.datetime | None = None, chunk: int = 5000) -> int:
+    """Delete events delivered more than ``OUTBOX_RETENTION_DAYS`` ago, with their handlers' idempotency records;
+    returns how many. Undelivered events stay, however old (``jianguan outbox status`` shows them). Each chunk is
+    its own transaction, so a long prune holds no lock on the outbox for long and an interrupted one has removed
+    whole events only."""
+    from jianguan.core.models import OutboxEvent, ProcessedEvent
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    removed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(OutboxEvent.objects.filter(delivered_at__lt=cutoff).order_by()
+                       .values_list("id", flat=True)[:chunk])
+            if not ids:
+                return removed
+            ProcessedEvent.objects.filter(event_id__in=ids).delete()
+            removed += OutboxEvent.objects.filter(pk__in=ids).delete()[0]

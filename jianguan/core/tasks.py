@@ -37,6 +37,14 @@ def audit_checkpoint() -> int:
     return audit.write_checkpoint()
 
 
+@shared_task(name="jianguan.core.tasks.outbox_prune")
+def outbox_prune() -> int:
+    """Daily: drop outbox events delivered more than JIANGUAN_OUTBOX_RETENTION_DAYS ago."""
+    from jianguan.core import events
+
+    return events.prune_delivered()
+
+
 @shared_task(name="jianguan.core.tasks.audit_prune")
 def audit_prune() -> int:
     """Daily: drop audit entries past JIANGUAN_AUDIT_RETENTION_DAYS (the chain stays verifiable via its anchor)."""

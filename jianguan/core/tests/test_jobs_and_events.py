@@ -141,6 +141,38 @@ def test_retries_back_off_and_an_abandoned_event_can_be_re_driven(db, django_cap
     assert event.delivered_at is not None
 
 
+def test_delivered_events_past_their_retention_are_pruned_undelivered_ones_kept(
+        db, settings, capsys, django_capture_on_commit_callbacks) -> None:
+    from django.core.management import call_command
+
+    from jianguan.core import tasks
+
+    settings.OUTBOX_RETENTION_DAYS = 14
+    events.subscribe("test.pruned", lambda event_id, payload: None, name="test.pruned")
+
+    def broken(event_id, payload):
+        raise RuntimeError("down")
+
+    events.subscribe("test.stuck", broken, name="test.stuck")
+    start = timezone.now()
+    with time_machine.travel(start - dt.timedelta(days=20)), django_capture_on_commit_callbacks(execute=True):
+        old = [events.publish("test.pruned", {"n": n}) for n in range(3)]
+        stuck = events.publish("test.stuck", {"n": 9})
+    with time_machine.travel(start - dt.timedelta(days=2)), django_capture_on_commit_callbacks(execute=True):
+        recent = events.publish("test.pruned", {"n": 4})
+    assert ProcessedEvent.objects.filter(event_id__in=[e.pk for e in old]).count() == 3
+    assert events.prune_delivered(chunk=2) == 3  # in chunks of two: 2 + 1
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {stuck.pk, recent.pk}  # undelivered, recent
+    assert not ProcessedEvent.objects.filter(event_id__in=[e.pk for e in old]).exists()
+    assert ProcessedEvent.objects.filter(event_id=recent.pk).exists()
+    assert tasks.outbox_prune() == 0  # nothing more to do
+    with time_machine.travel(start + dt.timedelta(days=13)):
+        call_command("outbox", "prune")
+    assert "pruned 1 delivered events" in capsys.readouterr().out
+    assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [stuck.pk]
+    assert "outbox-prune" in settings.CELERY_BEAT_SCHEDULE
+
+
 def test_an_integrity_error_inside_a_handler_is_a_failure_not_a_delivery(
     db, django_capture_on_commit_callbacks
 ) -> None:

@@ -1,4 +1,5 @@
-"""``jianguan outbox status`` and ``jianguan outbox retry``: the events waiting for delivery."""
+"""``jianguan outbox status``, ``retry`` and ``prune``: the events waiting for delivery, and the delivered ones past
+their retention."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         sub.add_parser("status", help="count undelivered events by topic, with the newest error")
         sub.add_parser("retry", help="retry every undelivered event now, including those past the attempt limit")
+        sub.add_parser("prune", help="delete events delivered more than JIANGUAN_OUTBOX_RETENTION_DAYS ago")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from jianguan.core.models import OutboxEvent
 
+        if options["subcommand"] == "prune":
+            self.stdout.write(f"pruned {events.prune_delivered()} delivered events")
+            return
         if options["subcommand"] == "retry":
             count = events.retry_abandoned()
             left = OutboxEvent.objects.filter(delivered_at__isnull=True).count()
