@@ -248,8 +248,10 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
 
 def member_plan_sql(d: Dialect, *, batch_bits: int) -> str:
     """Each member row with its entity's action and the fields it set: ``field_steps``, the step mask of each field
-    at its position in :data:`LINEAGE_FIELDS` (see :func:`jianguan.datacenter.pipeline.fields.encode_field_steps`)."""
-    adopting = "(p.adopted AND p.rep_row = m.row_no)"  # the row whose code the record took
+    at its position in :data:`LINEAGE_FIELDS` (see :func:`jianguan.datacenter.pipeline.fields.encode_field_steps`).
+
+    ``dc_adopted(id, row_no)``: per master record that takes a code, the row of the code that matched it."""
+    adopting = "(p.adopted AND ad.row_no = m.row_no)"  # the row that matched the record and brought its code
     code_steps = batch_bits | STEP_BITS["code_adopted"]
     special = {"uscc": f"CASE WHEN {adopting} THEN '{code_steps}' ELSE '' END",
                "phone_index": "CASE WHEN p.set_row_phone = m.row_no THEN CAST(p.set_steps_phone AS STRING) "
@@ -267,7 +269,8 @@ def member_plan_sql(d: Dialect, *, batch_bits: int) -> str:
     return (
         f"SELECT m.target_key, p.existing_id, p.action AS entity_action, p.out_of_scope, p.rep_row, m.row_no, "
         f"m.role, m.weight, m.probability, m.partner, {action} AS action, {field_steps} AS field_steps, "
-        f"({contributes}) AS contributes FROM dc_members m JOIN dc_plan p ON p.target_key = m.target_key"
+        f"({contributes}) AS contributes FROM dc_members m JOIN dc_plan p ON p.target_key = m.target_key "
+        "LEFT JOIN dc_adopted ad ON ad.id = p.existing_id"
     )
 
 

@@ -180,6 +180,10 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     done = step("link")
     link_info = _link(engine, ref, master, spec.phone_pepper, spec.source_id)
     adopted = _adopt(engine, ref, master, link_info, spec.scope_prefix, spec.phone_pepper)
+    # the row that matched each adopting record: it brought the code (lineage step, the link's row and weight)
+    engine.register_arrow("dc_adopted", pa.table({
+        "id": pa.array([a["id"] for a in adopted.values()], pa.int64()),
+        "row_no": pa.array([a["row_no"] for a in adopted.values()], pa.int64())}))
     done()
 
     done = step("dedup")
@@ -517,12 +521,13 @@ def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoption
     chosen = [dict(a) for a in adopted.values() if a["id"] in taken]
     if not chosen:
         return []
-    # The link names the entity's representative row (the one whose lineage records the code it brought; the
-    # weight and deciding fields are those of the best-matching row of the code, ``matched_row``). Its record is
-    # what the batch made of the entity, and ``replaced`` what the master record held before in each field the
-    # batch changed: a split gives the first to a record of its own and puts the second back.
+    # The link names the row of the code that matched the record — the pair the weight and the deciding fields
+    # were measured on, and the row whose lineage records the code it brought (``code_adopted``), which need not be
+    # the entity's representative (latest) row. Its record is what the batch made of the entity, and ``replaced``
+    # what the master record held before in each field the batch changed: a split gives the first to a record of
+    # its own and puts the second back.
     plan = {int(r["existing_id"]): r for r in engine.fetch_rows(
-        "SELECT existing_id, rep_row, v_phone_index, set_row_phone, cur_phone_index, "
+        "SELECT existing_id, v_phone_index, set_row_phone, cur_phone_index, "
         + ", ".join(f"v_{f}, cur_{f}" for f in MASTER_COLUMNS) + " FROM dc_plan WHERE adopted")}
     links = []
     for a in chosen:
@@ -534,8 +539,7 @@ def _adoption_links(engine: Engine, adopted: dict[str, dict[str, Any]], adoption
         if row["set_row_phone"] is not None:  # the batch set the record's phone key (filled or replaced it)
             record["phone_index"] = row["v_phone_index"]
             record["replaced"]["phone_index"] = row["cur_phone_index"] or ""
-        record["matched_row"] = a["row_no"]
-        links.append({"target_key": f"U:{a['uscc']}", "existing_id": a["id"], "row_no": int(row["rep_row"]),
+        links.append({"target_key": f"U:{a['uscc']}", "existing_id": a["id"], "row_no": int(a["row_no"]),
                       "weight": a["weight"], "probability": a["probability"], "deciding": a["deciding"],
                       "adopts_code": True, "record": record})
     return sorted(links, key=lambda link: link["row_no"])

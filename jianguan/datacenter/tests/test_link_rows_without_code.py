@@ -237,3 +237,27 @@ def test_a_confirmed_link_stays_confirmed_when_the_same_rows_arrive_again(
     link.refresh_from_db()
     assert link.status == "confirmed" and link.subject == Subject.objects.get(uscc=uscc("320106", 11))
 
+
+def test_an_adoption_link_names_the_row_that_matched(data_admin, source, tax_source, tmp_path,
+                                                    django_capture_on_commit_callbacks) -> None:
+    """The entity's latest row is not the one that matched the record: the link's row, weight and deciding fields
+    are all the matching row's, and so is the lineage step of the code."""
+    ingest(tax_source, data_admin, write_csv(tmp_path / "tax.csv", HEADER, [
+        ["", "南京新远餐饮管理有限公司", "王五", "南京市玄武区北京东路9号", "320102", "13700000003", ""],
+    ]), django_capture_on_commit_callbacks)
+    record = Subject.objects.get(name="南京新远餐饮管理有限公司")
+    code = uscc("320102", 51)
+    batch = ingest(source, data_admin, write_csv(tmp_path / "registry.csv", HEADER, [
+        [code, "南京新远餐饮管理有限公司", "王五", "南京市玄武区北京东路9号", "320102", "13700000003", ""],
+        [code, "江苏新远餐饮集团有限公司", "王五", "南京市建邺区江东中路100号", "320102", "", "H6210"],
+    ]), django_capture_on_commit_callbacks)
+    assert batch.status == "loaded", batch.message
+    record.refresh_from_db()
+    assert record.uscc == code
+    link = EntityLink.objects.get(batch=batch)
+    assert link.subject_id == record.pk and link.row_no == 2  # the matching row, not the latest (row 3)
+    name = next(d for d in link.deciding_fields if d["field"] == "name")
+    assert name["weight"] > 0  # row 2's name is the record's; row 3's is not
+    by_row = {r.row_no: r for r in LineageRecord.objects.filter(subject=record, batch=batch)}
+    assert "code_adopted" in by_row[2].steps("uscc")
+    assert all("uscc" not in r.fields for n, r in by_row.items() if n != 2)
