@@ -19,7 +19,6 @@ made with the new pepper are recognised).
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +30,7 @@ from jianguan.core import audit
 from jianguan.core.models import Subject
 from jianguan.datacenter import conf
 from jianguan.datacenter.choices import ConflictStatus, LinkStatus
-from jianguan.datacenter.linkage.features import phone_match
+from jianguan.datacenter.linkage.features import phone_key, phone_match
 from jianguan.datacenter.models import Conflict, EntityLink, LineageRecord
 from jianguan.datacenter.pipeline.fields import LINEAGE_FIELDS, decode_field_steps
 from jianguan.lib.validators import to_half_width
@@ -58,8 +57,8 @@ class RekeyResult:
                 "cleared_ids": self.cleared_ids[:100]}
 
 
-def _key(pepper: str, matched: str) -> str:
-    return hashlib.sha256(f"{pepper}{matched}".encode()).hexdigest()
+class RekeyError(ValueError):
+    """The re-key cannot go ahead (nothing was written)."""
 
 
 def _phone_rows() -> dict[int, set[int]]:
@@ -117,10 +116,10 @@ def rekey_subject_phones(*, from_key: str, dry_run: bool = False) -> RekeyResult
         # old key → new key of every phone read back; keys made with the new pepper already map to themselves
         translate: dict[str, str] = {}
         for phone in phones.values():
-            matched = phone_match(to_half_width(phone))
-            if matched:
-                new = _key(new_pepper, matched)
-                translate[_key(old_pepper, matched)] = new
+            delivered = to_half_width(phone)  # as the clean step reads it; the key takes the digits only
+            if phone_match(delivered):
+                new = phone_key(delivered, new_pepper)
+                translate[phone_key(delivered, old_pepper)] = new
                 translate[new] = new
 
         changed: list[Subject] = []
@@ -136,6 +135,9 @@ def rekey_subject_phones(*, from_key: str, dry_run: bool = False) -> RekeyResult
                 result.cleared += 1
                 result.cleared_ids.append(subject_id)
             changed.append(Subject(pk=subject_id, phone_index=new))
+        if result.cleared and not (result.rekeyed or result.current):
+            raise RekeyError(f"none of the {result.cleared} phone keys is reproduced with key {from_key!r} or the "
+                             "current key: wrong key id, or the batch store is not mounted; nothing was changed")
         links = _translated_links(translate)
         conflicts = _translated_conflicts(open_conflicts, translate)
         result.links, result.conflicts = len(links), len(conflicts)

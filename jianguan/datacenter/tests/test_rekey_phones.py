@@ -108,6 +108,17 @@ def test_a_key_no_stored_row_reproduces_is_cleared(keyed, rotate, capsys) -> Non
     assert _key(uscc("320106", 74)) == ""
 
 
+def test_a_key_id_that_made_none_of_the_keys_is_refused(keyed, rotate, settings) -> None:
+    rotate()
+    other = base64.b64encode(hashlib.sha256(b"a third key").digest()).decode()
+    settings.FIELD_ENCRYPTION_KEYS += f",k2:{other}"
+    field_cipher.cache_clear()
+    before = dict(Subject.objects.values_list("id", "phone_index"))
+    with pytest.raises(CommandError, match="none of the 3 phone keys"):
+        call_command("datacenter", "rekey-phones", "--from-key", "k2")
+    assert dict(Subject.objects.values_list("id", "phone_index")) == before
+
+
 def test_a_failure_leaves_every_key_as_it_was(keyed, rotate, monkeypatch) -> None:
     from jianguan.datacenter import rekey
 

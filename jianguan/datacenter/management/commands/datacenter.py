@@ -132,13 +132,13 @@ class Command(BaseCommand):
             self.stdout.write(f"no file waiting under {inbox.inbox_root()}")
 
     def handle_rekey_phones(self, options: dict[str, Any]) -> None:
-        from jianguan.datacenter.rekey import rekey_subject_phones
+        from jianguan.datacenter.rekey import RekeyError, rekey_subject_phones
         from jianguan.lib.crypto import CryptoError
 
         try:
             with audit.audit_context(actor_name="system:datacenter"):
                 result = rekey_subject_phones(from_key=options["from_key"], dry_run=options["dry_run"])
-        except CryptoError as exc:
+        except (CryptoError, RekeyError) as exc:
             raise CommandError(str(exc)) from None
         verb = "would re-key" if options["dry_run"] else "re-keyed"
         self.stdout.write(
