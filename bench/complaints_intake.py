@@ -534,10 +534,6 @@ def main() -> None:
                         batch=args.batch)
     finally:
         kill_server(holder["server"], signal.SIGTERM)
-    try:
-        drain(args.database, worker)
-    finally:
-        stop_worker(worker)
     stored = keys_in_db(args.database, f"{prefix_like}p2-%")
     rows, distinct = count_rows(args.database, f"{prefix_like}p2-%")
     lost = crash.acked - stored
@@ -552,6 +548,10 @@ def main() -> None:
     print(f"lost (acknowledged, not stored): {len(lost)}")
     print(f"duplicated (more rows than keys): {rows - distinct}")
     print(f"stored but never acknowledged (client gave up): {len(unacked_stored)}")
+    try:
+        drain(args.database, worker)
+    finally:
+        stop_worker(worker)
     ok = not lost and rows == distinct
     print("RESULT: zero loss, zero duplication" if ok else "RESULT: FAILED")
     if not ok:
