@@ -475,7 +475,9 @@ class DeadlineExtension(models.Model):
 class DuplicateProposal(models.Model):
     """并单建议: a possibly duplicate or related earlier ticket, with a score and the reasons."""
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="duplicate_proposals")
+    # the unique (complaint, candidate) index serves look-ups by complaint: no second index on it
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="duplicate_proposals",
+                                  db_index=False)
     candidate = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField()
     reasons = models.JSONField(default=list)

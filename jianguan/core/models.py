@@ -400,7 +400,9 @@ class AuditEntry(models.Model):
 
     seq = models.BigIntegerField(_("sequence"), unique=True, null=True, blank=True)
     timestamp = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+    # no index: the browser filters by actor name, and nothing deletes through this key (DO_NOTHING)
+    actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+",
+                              db_index=False)
     actor_name = models.CharField(_("actor"), max_length=150)
     actor_region = models.CharField(_("actor region"), max_length=6, blank=True)
     ip = models.CharField(_("from"), max_length=45, blank=True)

@@ -283,3 +283,12 @@ def test_the_reporter_phone_key_has_one_plain_index() -> None:
         connection.cursor(), "complaints_reporter").items() if info["index"]}
     assert "complaints_reporter_phone" in names
     assert not [n for n in names if n.endswith("_like")]
+
+
+def test_duplicate_proposals_are_looked_up_by_complaint_through_the_unique_pair() -> None:
+    from django.db import connection
+
+    constraints = connection.introspection.get_constraints(connection.cursor(), "complaints_duplicateproposal")
+    by_columns = [tuple(info["columns"]) for info in constraints.values() if info["index"] or info["unique"]]
+    assert ("complaint_id", "candidate_id") in by_columns and ("candidate_id",) in by_columns
+    assert ("complaint_id",) not in by_columns  # the pair's leading column serves it

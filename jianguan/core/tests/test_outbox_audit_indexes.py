@@ -38,6 +38,7 @@ def test_audit_events_have_one_index() -> None:
     names = _index_names("core_auditentry")
     assert "core_auditentry_event" in names
     assert not [n for n in names if n.startswith("core_auditentry_event_")]  # no plain one beside it, no twin
+    assert not [n for n in names if n.startswith("core_auditentry_actor")]  # filtered by name, never by key
 
 
 @postgres_only

@@ -247,11 +247,11 @@ class ComplaintRecord(TimeStampedModel):
     status = models.CharField(_("status"), max_length=20)
     channel = models.CharField(_("channel"), max_length=20)
     category_code = models.CharField(_("category"), max_length=20, blank=True)
-    region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
     handling_region_code = models.CharField(_("handling region"), max_length=6, blank=True)
     handling_org_code = models.CharField(_("handling department"), max_length=9, blank=True)
     subject = models.ForeignKey("core.Subject", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    subject_uscc = models.CharField(_("entity credit code"), max_length=18, blank=True, db_index=True)
+    subject_uscc = models.CharField(_("entity credit code"), max_length=18, blank=True)  # indexed in Meta
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last event at"))
     last_topic = models.CharField(_("last event"), max_length=60)
@@ -270,6 +270,14 @@ class ComplaintRecord(TimeStampedModel):
         verbose_name = _("complaint record")
         verbose_name_plural = _("complaint records")
         default_permissions = ("view",)
+        # One index per column (PostgreSQL; SQLite ignores the opclasses), where ``db_index`` gave each a plain
+        # one and a pattern-ops twin, all written for every ticket: the data scope is a prefix filter on the region
+        # (``region_id LIKE '3201%'``), which only the pattern-ops index serves and which serves equality too;
+        # the credit code is matched by equality only.
+        indexes = [
+            models.Index(fields=["region"], name="datacenter_complaint_region", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["subject_uscc"], name="datacenter_complaint_uscc"),
+        ]
 
     def __str__(self) -> str:
         return self.ticket_no

@@ -74,3 +74,23 @@ def test_a_burst_of_complaint_events_delivered_as_one_batch_gives_the_same_recor
     assert records[71].status == "received" and records[71].events == 2
     assert records[72].events == 1 and records[72].subject_id is None  # unknown entity id dropped
     assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()
+
+
+def test_complaint_records_have_one_index_per_filtered_column(db) -> None:
+    """Written for every ticket: the region (a prefix filter: one pattern-ops index on PostgreSQL) and the credit
+    code (equality) have one index each, no plain-and-twin pairs."""
+    from django.db import connection
+
+    constraints = connection.introspection.get_constraints(connection.cursor(), ComplaintRecord._meta.db_table)
+    names = {name for name, info in constraints.items() if info["index"]}
+    assert {"datacenter_complaint_region", "datacenter_complaint_uscc"} <= names
+    region_indexes = [name for name, info in constraints.items() if info["index"] and info["columns"] == ["region_id"]]
+    assert region_indexes == ["datacenter_complaint_region"]
+    if connection.vendor == "postgresql":
+        scoped = ComplaintRecord.objects.filter(region__code__startswith="3201").order_by()  # as the scope layer
+        sql, params = scoped.query.sql_with_params()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "datacenter_complaint_region" in plan, plan
