@@ -31,7 +31,7 @@ from jianguan.datacenter.filtersets import (
 )
 from jianguan.datacenter.forms import CorrectionForm, ReasonForm, ResolveForm, SourceForm, UploadForm
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, QuarantinedRow, Source
-from jianguan.datacenter.pipeline.fields import FIELD_LABELS, STEP_LABELS
+from jianguan.datacenter.pipeline.fields import FIELD_LABELS, LINEAGE_LABELS, STEP_LABELS
 
 ACTIVE = (BatchStatus.PENDING, BatchStatus.RUNNING)
 VIEW_ANY = ("datacenter.view_batch", "datacenter.view_source")
@@ -296,11 +296,11 @@ def entity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     links = EntityLink.objects.visible_to(request.user, "view").filter(subject=subject).select_related(
         "batch", "batch__source").order_by("-id")
     conflicts = Conflict.objects.visible_to(request.user, "view").filter(subject=subject).select_related(
-        "source", "current_source").order_by("-id")
+        "subject", "source", "current_source").order_by("-id")
     context = {"subject": subject, "fields": explanation["fields"], "links": links, "conflicts": conflicts,
                "can_review": request.user.has_perm("datacenter.change_entitylink"),
                "can_resolve": request.user.has_perm("datacenter.change_conflict"),
-               "resolve_form": ResolveForm(), "step_labels": STEP_LABELS,
+               "resolve_form": ResolveForm(), "step_labels": STEP_LABELS, "field_labels": LINEAGE_LABELS,
                "personal": subject.personal_data_fields()}
     return render(request, "datacenter/entity_detail.html", context)
 
@@ -342,7 +342,7 @@ def conflict_list(request: HttpRequest) -> HttpResponse:
                                    request.user, {"status": _("Status"), "kind": _("Kind"), "field": _("Field")})
     for name in ("subject", "batch"):
         filterset.form.fields.pop(name, None)
-    context = {"filterset": filterset, "page": paginate(request, filterset.qs), "field_labels": FIELD_LABELS,
+    context = {"filterset": filterset, "page": paginate(request, filterset.qs), "field_labels": LINEAGE_LABELS,
                "can_resolve": request.user.has_perm("datacenter.change_conflict")}
     return render_page(request, "datacenter/conflict_list.html", "datacenter/partials/conflict_table.html", context)
 

@@ -161,3 +161,46 @@ def test_lineage_lists_the_phone_key_without_the_number(client, data_admin, sour
     page = client.get(reverse("datacenter:entity_detail", args=[subject.pk])).content.decode()
     assert "联系电话（匹配键）" in page and key("13900000009")[:12] in page and "139****0009" in page
     assert "13900000009" not in page and "0000 0009" not in page
+
+
+def test_the_conflict_pages_name_the_field_and_shorten_the_keys(client, data_admin, loaded, tmp_path,
+                                                                django_capture_on_commit_callbacks) -> None:
+    """A phone-key conflict is listed as 联系电话（匹配键） with the first characters of each key (and a tooltip), in
+    the conflict list and on the record's page, not as ``phone_index`` and two 64-character hashes."""
+    from django.urls import reverse
+
+    from jianguan.core.testing.personas import login_verified
+
+    other = make_source(data_admin, code="city-nj", name="南京市数据中心", kind="city_centre", priority=50)
+    _deliver(other, data_admin, tmp_path, django_capture_on_commit_callbacks)
+    subject = Subject.objects.get(uscc=CODE)
+    login_verified(client, data_admin)
+    for url in (reverse("datacenter:conflict_list"), reverse("datacenter:entity_detail", args=[subject.pk])):
+        page = client.get(url).content.decode()
+        assert "联系电话（匹配键）" in page
+        for value in (key("13800000001"), key("13900000009")):
+            assert f"{value[:12]}…" in page and value not in page
+
+
+def test_conflicts_of_an_individual_business_mask_the_owner_and_address(client, data_admin, source,
+                                                                        django_capture_on_commit_callbacks,
+                                                                        tmp_path) -> None:
+    """As on the record's page: an individual business's owner name and address are masked in conflicts too."""
+    from django.urls import reverse
+
+    from jianguan.core.testing.personas import login_verified
+
+    code = uscc("320106", 62, prefix="92")
+    header = ["uscc", "name", "legal_representative", "address", "region"]
+    ingest(source, data_admin, write_csv(tmp_path / "i1.csv", header, [
+        [code, "鼓楼区老王面馆", "王大锤", "南京市鼓楼区湖南路8号", "320106"]]), django_capture_on_commit_callbacks)
+    other = make_source(data_admin, code="city-nj2", name="南京市数据中心", kind="city_centre", priority=50)
+    ingest(other, data_admin, write_csv(tmp_path / "i2.csv", header, [
+        [code, "鼓楼区老王面馆", "王小锤", "南京市鼓楼区湖南路10号", "320106"]]), django_capture_on_commit_callbacks)
+    subject = Subject.objects.get(uscc=code)
+    assert subject.subject_type == "individual"
+    assert set(Conflict.objects.filter(subject=subject).values_list("field", flat=True)) >= {"legal_representative"}
+    login_verified(client, data_admin)
+    page = client.get(reverse("datacenter:conflict_list")).content.decode()
+    assert "王大锤" not in page and "王小锤" not in page and "湖南路10号" not in page
+    assert "法定代表人" in page or "经营者" in page
