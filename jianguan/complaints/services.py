@@ -59,7 +59,7 @@ from jianguan.core import audit, fastinsert
 from jianguan.core.access import check_in_scope
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.events import publish, publish_many
-from jianguan.core.fields import blind_index
+from jianguan.core.fields import blind_index, blind_indexes
 from jianguan.core.groupcommit import GroupCommit
 from jianguan.core.models import Organization, Subject
 from jianguan.core.params import get as get_param
@@ -315,6 +315,11 @@ def tracking_code_for(filing_no: str) -> str:
 
 def tracking_hash(ticket_no: str, code: str) -> str:
     return blind_index(f"track:{ticket_no}:{code.strip().upper()}")
+
+
+def _tracking_hashes(ticket_no: str, code: str) -> list[str]:
+    """The code's hash under every key of the ring: a ticket filed before the last key rotation keeps its hash."""
+    return blind_indexes(f"track:{ticket_no}:{code.strip().upper()}")
 
 
 def _idempotency_key(actor: Any, key: str | None) -> str | None:
@@ -744,11 +749,12 @@ def track_complaint(ticket_no: str, code: str) -> Complaint | None:
     """The ticket for the public tracking page, if the verification code matches (constant-time)."""
     complaint = Complaint.objects.filter(ticket_no=(ticket_no or "").strip().upper()).first()
     if complaint is None or not complaint.tracking_code_hash:
-        tracking_hash("x", code)  # same work either way
+        _tracking_hashes("x", code or "")  # same work either way
         return None
-    if not hmac.compare_digest(complaint.tracking_code_hash, tracking_hash(complaint.ticket_no, code or "")):
-        return None
-    return complaint
+    stored = complaint.tracking_code_hash
+    # every key compared, not the first match returned: the time taken says nothing about which key matched
+    matches = [hmac.compare_digest(stored, h) for h in _tracking_hashes(complaint.ticket_no, code or "")]
+    return complaint if any(matches) else None
 
 
 # --- 12345 centre: register (受理), refuse, merge, split, classify, link, dispatch ------------------------------------

@@ -41,3 +41,11 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 def blind_index(value: str) -> str:
     """Keyed hash of a normalised value, stored beside an encrypted column for exact-match search."""
     return field_cipher().blind_index(value)
+
+
+def blind_indexes(value: str) -> list[str]:
+    """``blind_index`` of ``value`` under every key of the ring, the active key's first: what a hash stored before
+    the last key rotation may equal."""
+    cipher = field_cipher()
+    active = cipher.active_key_id
+    return [cipher.blind_index(value, key_id=k) for k in (active, *sorted(cipher.key_ids - {active}))]

@@ -113,3 +113,31 @@ def test_the_portal_pages_are_public(client) -> None:
         response = client.get(url)
         assert response.status_code == 200
         assert not re.search(r"<script>(?!\s*</script>)", response.content.decode())
+
+
+def test_a_reporter_still_tracks_a_ticket_filed_before_a_key_rotation(client, settings) -> None:
+    """The stored hash of the verification code was made with the key active at filing; after a new key becomes
+    the active one (the old one kept in the ring to decrypt), the reporter's code still opens the ticket."""
+    import base64
+    import hashlib
+
+    from jianguan.core.fields import field_cipher
+
+    field_cipher.cache_clear()
+    ticket = make_ticket(ComplaintStatus.HANDLING)
+    code = tracking_code_for(ticket.filing_no)
+    old = hashlib.sha256(b"jianguan-field-key:" + settings.SECRET_KEY.encode()).digest()
+    new = hashlib.sha256(b"a rotated field key").digest()
+    try:
+        settings.FIELD_ENCRYPTION_KEYS = f"k1:{base64.b64encode(new).decode()},k0:{base64.b64encode(old).decode()}"
+        field_cipher.cache_clear()
+        assert field_cipher().active_key_id == "k1"
+        body = client.post(TRACK, {"ticket_no": ticket.ticket_no, "code": code}).content.decode()
+        assert "饭店卫生差" in body
+        wrong = client.post(TRACK, {"ticket_no": ticket.ticket_no, "code": "AAAAAAAA"}).content.decode()
+        assert "饭店卫生差" not in wrong and "不正确" in wrong
+        settings.FIELD_ENCRYPTION_KEYS = f"k1:{base64.b64encode(new).decode()}"  # the old key retired
+        field_cipher.cache_clear()
+        assert "饭店卫生差" not in client.post(TRACK, {"ticket_no": ticket.ticket_no, "code": code}).content.decode()
+    finally:
+        field_cipher.cache_clear()
