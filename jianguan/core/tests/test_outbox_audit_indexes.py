@@ -8,26 +8,14 @@ import pytest
 from django.db import connection
 
 from jianguan.core.models import AuditEntry, OutboxEvent
+from jianguan.core.testing.plans import index_names, query_plan
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")
 
 
-def _index_names(table: str) -> set[str]:
-    return {name for name, info in connection.introspection.get_constraints(connection.cursor(), table).items()
-            if info["index"] or info["unique"] or info["primary_key"]}
-
-
-def _plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 @pytest.mark.django_db
 def test_the_outbox_indexes_only_the_events_still_to_deliver() -> None:
-    names = _index_names("core_outboxevent")
+    names = index_names("core_outboxevent")
     assert "core_outbox_pending" in names
     if connection.vendor == "postgresql":
         assert names == {"core_outboxevent_pkey", "core_outbox_pending"}
@@ -35,7 +23,7 @@ def test_the_outbox_indexes_only_the_events_still_to_deliver() -> None:
 
 @pytest.mark.django_db
 def test_audit_events_have_one_index() -> None:
-    names = _index_names("core_auditentry")
+    names = index_names("core_auditentry")
     assert "core_auditentry_event" in names
     assert not [n for n in names if n.startswith("core_auditentry_event_")]  # no plain one beside it, no twin
     assert not [n for n in names if n.startswith("core_auditentry_actor")]  # filtered by name, never by key
@@ -45,8 +33,8 @@ def test_audit_events_have_one_index() -> None:
 @pytest.mark.django_db
 def test_the_pending_events_and_event_prefixes_are_looked_up_by_index() -> None:
     pending = OutboxEvent.objects.filter(delivered_at__isnull=True, attempts__lt=5).order_by("created_at")
-    assert "core_outbox_pending" in _plan(pending)
+    assert "core_outbox_pending" in query_plan(pending)
     by_prefix = AuditEntry.objects.filter(event__startswith="complaints.").order_by()
-    assert "core_auditentry_event" in _plan(by_prefix)
+    assert "core_auditentry_event" in query_plan(by_prefix)
     by_code = AuditEntry.objects.filter(event="complaints.complaint.received").order_by()
-    assert "core_auditentry_event" in _plan(by_code)
+    assert "core_auditentry_event" in query_plan(by_code)

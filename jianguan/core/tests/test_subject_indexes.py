@@ -7,20 +7,16 @@ import pytest
 from django.db import connection
 
 from jianguan.core.models import Subject
+from jianguan.core.testing.plans import index_names, query_plan
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")
-
-
-def _index_names() -> set[str]:
-    return {name for name, info in connection.introspection.get_constraints(connection.cursor(), "core_subject")
-            .items() if info["index"] or info["unique"] or info["primary_key"]}
 
 
 @pytest.mark.django_db
 def test_master_records_carry_one_index_per_kind_of_query() -> None:
     """Credit code (unique), name (equality), region scope and type, industry; on PostgreSQL no pattern-ops twins
     and no second region index."""
-    names = _index_names()
+    names = index_names("core_subject")
     assert {"core_subject_unique_uscc", "core_subject_name", "core_subject_region_scope",
             "core_subject_industry"} <= names
     if connection.vendor == "postgresql":
@@ -41,9 +37,5 @@ def test_the_queries_the_application_runs_can_use_an_index(queryset, index) -> N
     """Data scope and region filters are prefix queries (``region_id::text LIKE '3201%'``): outside the C locale
     only the pattern-ops index serves them, and it serves equality too. (Each query names the columns of one index
     only: on the test's near-empty table the planner may pick any usable index for a combined filter.)"""
-    sql, params = queryset().order_by().query.sql_with_params()  # no ORDER BY id: the pkey could serve that
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = query_plan(queryset().order_by())  # no ORDER BY id: the pkey could serve that
     assert index in plan, plan
