@@ -11,7 +11,7 @@ from jianguan.datacenter import conf
 from jianguan.datacenter.linkage.features import phone_match
 from jianguan.datacenter.models import LineageRecord
 from jianguan.datacenter.pipeline.fields import LINEAGE_LABELS, MASTER_FIELDS, STEP_LABELS, decode_steps
-from jianguan.lib.masking import mask_phone
+from jianguan.lib.masking import mask_address, mask_name, mask_phone
 
 RAW_COPY = "raw.parquet"
 #: The fields a master record's explanation lists: its master fields, then the phone's keyed hash.
@@ -39,12 +39,20 @@ def _value(subject: Subject, field: str) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _delivered(raw: dict[str, Any], field: str) -> Any:
-    """The value as delivered that a field came from; for the phone's key, the delivered phone masked."""
+def _masked(field: str, value: Any) -> Any:
+    """A personal field's value (an individual business's owner or address) masked, as every page shows it."""
+    if not value:
+        return value
+    return mask_address(str(value)) if field == "address" else mask_name(str(value))
+
+
+def _delivered(raw: dict[str, Any], field: str, personal: tuple[str, ...]) -> Any:
+    """The value as delivered that a field came from; for the phone's key, the delivered phone masked, and a
+    personal field's value masked."""
     if field == "phone_index":
         phone = raw.get("phone")
         return mask_phone(phone_match(str(phone)) or str(phone)) if phone else None
-    return raw.get(field)
+    return _masked(field, raw.get(field)) if field in personal else raw.get(field)
 
 
 def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
@@ -52,15 +60,19 @@ def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
     (batch, source, row, steps with labels), the value as delivered, and every earlier record naming the field.
 
     The phone is listed as its keyed hash (``phone_index``: the value is the key, the delivered phone is masked);
-    the number itself is never returned."""
+    the number itself is never returned. An individual business's owner and address come masked, current and
+    delivered values alike."""
     subject = get_object_for(user, Subject, subject_id, "view")
     records = list(LineageRecord.objects.filter(subject=subject).select_related("source", "batch").order_by("-id"))
     raw_cache: dict[tuple[int, int], dict[str, Any] | None] = {}
     fields = []
+    personal = subject.personal_data_fields()
     for field in EXPLAINED_FIELDS:
         history = [r for r in records if field in r.fields]
+        value = _value(subject, field)
         entry: dict[str, Any] = {"field": field, "label": LINEAGE_LABELS.get(field, field),
-                                 "value": _value(subject, field), "source": None, "history": []}
+                                 "value": _masked(field, value) if field in personal else value, "source": None,
+                                 "history": []}
         for position, record in enumerate(history):
             key = (record.batch_id, record.row_no)
             if key not in raw_cache:
@@ -69,7 +81,7 @@ def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
             item = {
                 "lineage_id": record.pk, "batch": record.batch_id, "source": record.source.code,
                 "source_name": record.source.name, "row": record.row_no, "action": record.action,
-                "recorded_at": record.recorded_at.isoformat(), "delivered": _delivered(raw, field),
+                "recorded_at": record.recorded_at.isoformat(), "delivered": _delivered(raw, field, personal),
                 "steps": [{"code": c, "label": STEP_LABELS.get(c, c)} for c in decode_steps(record.fields[field])],
             }
             if position == 0:

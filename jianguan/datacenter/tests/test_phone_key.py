@@ -204,3 +204,26 @@ def test_conflicts_of_an_individual_business_mask_the_owner_and_address(client, 
     page = client.get(reverse("datacenter:conflict_list")).content.decode()
     assert "王大锤" not in page and "王小锤" not in page and "湖南路10号" not in page
     assert "法定代表人" in page or "经营者" in page
+
+
+def test_lineage_of_an_individual_business_masks_the_owner_and_address(data_admin, source, tmp_path,
+                                                                      django_capture_on_commit_callbacks) -> None:
+    """The lineage API, like the record's page, gives an individual business's owner and address masked: the
+    current value and the value as delivered."""
+    from rest_framework.test import APIClient
+
+    code = uscc("320106", 63, prefix="92")
+    header = ["uscc", "name", "legal_representative", "address", "region"]
+    ingest(source, data_admin, write_csv(tmp_path / "i.csv", header, [
+        [code, "鼓楼区老李面馆", "李大锤", "南京市鼓楼区湖南路18号", "320106"]]), django_capture_on_commit_callbacks)
+    subject = Subject.objects.get(uscc=code)
+    api = APIClient()
+    api.force_authenticate(user=data_admin)
+    response = api.get(f"/api/v1/datacenter/lineage/subject/{subject.pk}/")
+    assert response.status_code == 200
+    fields = {f["field"]: f for f in response.json()["fields"]}
+    assert fields["legal_representative"]["value"] == "李**"
+    assert fields["legal_representative"]["source"]["delivered"] == "李**"
+    assert fields["address"]["value"].endswith("****") and fields["address"]["source"]["delivered"].endswith("****")
+    assert "李大锤" not in response.content.decode() and "湖南路18号" not in response.content.decode()
+    assert fields["name"]["value"] == "鼓楼区老李面馆"  # the business's name is no personal datum
