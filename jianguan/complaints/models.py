@@ -26,7 +26,7 @@ from jianguan.complaints.choices import (
     SupervisionStatus,
 )
 from jianguan.complaints.querysets import ComplaintChildQuerySet, ComplaintQuerySet
-from jianguan.core.fields import EncryptedTextField
+from jianguan.core.fields import BlindIndex, EncryptedTextField
 from jianguan.core.models import AuditedModel, ScopedManager, TimeStampedModel
 
 
@@ -287,6 +287,8 @@ class Reporter(models.Model):
     phone_index = models.CharField(max_length=64, blank=True)  # indexed in Meta (equality only)
 
     sensitive_fields: ClassVar[tuple[str, ...]] = ("name", "phone", "id_number", "address", "email")
+    # intake stores the cleaned phone and hashes that same string ("" without a phone): nothing to normalise again
+    blind_index_columns: ClassVar[tuple[BlindIndex, ...]] = (BlindIndex("phone_index", of="phone"),)
     scope_region_field: ClassVar[str | None] = "complaint__handling_region"
     scope_org_field: ClassVar[str | None] = "complaint__handling_org"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -19,14 +21,14 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 
     description = "Encrypted text"
 
-    def _associated_data(self) -> bytes:
+    def associated_data(self) -> bytes:
         """Binds each token to its table and column, so a ciphertext cannot be moved to another field unnoticed."""
         return f"{self.model._meta.label_lower}.{self.name}".encode()
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         if value is None or value == "":
             return value  # type: ignore[no-any-return]
-        return field_cipher().decrypt(value, associated_data=self._associated_data())
+        return field_cipher().decrypt(value, associated_data=self.associated_data())
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
@@ -35,7 +37,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         cipher = field_cipher()
         if cipher.is_token(value):
             return value
-        return cipher.encrypt(str(value), associated_data=self._associated_data())
+        return cipher.encrypt(str(value), associated_data=self.associated_data())
 
 
 def blind_index(value: str) -> str:
@@ -49,3 +51,36 @@ def blind_indexes(value: str) -> list[str]:
     cipher = field_cipher()
     active = cipher.active_key_id
     return [cipher.blind_index(value, key_id=k) for k in (active, *sorted(cipher.key_ids - {active}))]
+
+
+@dataclass(frozen=True)
+class BlindIndex:
+    """Declares that the model's column ``column`` holds the blind index of its encrypted field ``of``.
+
+    A model lists its declarations in ``blind_index_columns`` (a class attribute, no migration), e.g.
+    ``blind_index_columns = (BlindIndex("phone_index", of="phone"),)``. ``jianguan keys`` reads them to recompute
+    each index from the decrypted value under the active key after a key rotation (``jianguan.core.keyring``), so
+    they must reproduce exactly what the services store: ``normalise`` is applied to the decrypted value before
+    hashing (None: the field already holds the normalised value, hashed as it is), and a value that is empty after
+    normalising gets an empty index unless ``index_empty`` (then the hash of ``""``, as a service that always
+    hashes stores).
+    """
+
+    column: str
+    of: str
+    normalise: Callable[[str], str] | None = None
+    index_empty: bool = False
+
+    def compute(self, value: str | None, *, key_id: str | None = None) -> str:
+        """The index of the field's (decrypted) ``value`` under ``key_id`` (default: the active key)."""
+        text = value or ""
+        if self.normalise is not None and text:
+            text = self.normalise(text)
+        if not text and not self.index_empty:
+            return ""
+        return field_cipher().blind_index(text, key_id=key_id)
+
+
+def declared_blind_indexes(model: type[models.Model]) -> tuple[BlindIndex, ...]:
+    """The model's ``blind_index_columns`` declarations (none when it declares nothing)."""
+    return tuple(getattr(model, "blind_index_columns", ()))

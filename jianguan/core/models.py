@@ -21,7 +21,7 @@ from jianguan.core.choices import (
     SubjectStatus,
     SubjectType,
 )
-from jianguan.core.fields import EncryptedTextField
+from jianguan.core.fields import BlindIndex, EncryptedTextField
 from jianguan.core.scope import ScopedQuerySet
 
 
@@ -351,6 +351,10 @@ class EnforcementOfficer(AuditedModel, TimeStampedModel):
     active = models.BooleanField(_("active"), default=True)
 
     sensitive_fields: ClassVar[tuple[str, ...]] = ("id_number", "phone")
+    # create_officer/update_officer store the validated number and always hash that same string
+    blind_index_columns: ClassVar[tuple[BlindIndex, ...]] = (
+        BlindIndex("id_number_index", of="id_number", index_empty=True),
+    )
     scope_region_field: ClassVar[str | None] = "region"
     scope_org_field: ClassVar[str | None] = "organization"
 
