@@ -48,3 +48,8 @@ class ComplaintsConfig(AppConfig):
         from jianguan.complaints.demo import build_demo
 
         register_demo_step("complaints", build_demo)
+
+        from jianguan.complaints.rotation import rehash_tracking_codes
+        from jianguan.core.keyring import register_rotation
+
+        register_rotation("complaints.tracking_codes", rehash_tracking_codes)

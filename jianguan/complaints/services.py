@@ -57,6 +57,7 @@ from jianguan.complaints.models import (
 )
 from jianguan.core import audit, fastinsert
 from jianguan.core.access import check_in_scope
+from jianguan.core.crypto import field_cipher
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.events import publish, publish_many
 from jianguan.core.fields import blind_index, blind_indexes
@@ -306,20 +307,36 @@ def new_ticket_no(kind: str, now: dt.datetime | None = None, *, day: str = "") -
     return f"{KIND_PREFIX[ComplaintKind(kind)]}{day}{secrets.randbelow(10**10):010d}"
 
 
-def tracking_code_for(filing_no: str) -> str:
+def tracking_code_for(filing_no: str, *, key_id: str | None = None) -> str:
     """The filing's 8-character verification code for the tracking page: derived with the platform's keyed hash, so
-    a retried submission can be answered with the same code; only a keyed hash of it is stored on the ticket."""
-    digest = bytes.fromhex(blind_index(f"tracking-code:{filing_no}"))
+    a retried submission can be answered with the same code; only a keyed hash of it is stored on the ticket.
+    ``key_id`` (default: the active key) gives the code a filing got before a key rotation."""
+    digest = bytes.fromhex(field_cipher().blind_index(f"tracking-code:{filing_no}", key_id=key_id))
     return "".join(TRACKING_ALPHABET[b % len(TRACKING_ALPHABET)] for b in digest[:8])
 
 
-def tracking_hash(ticket_no: str, code: str) -> str:
-    return blind_index(f"track:{ticket_no}:{code.strip().upper()}")
+def tracking_hash(ticket_no: str, code: str, *, key_id: str | None = None) -> str:
+    return field_cipher().blind_index(f"track:{ticket_no}:{code.strip().upper()}", key_id=key_id)
 
 
 def _tracking_hashes(ticket_no: str, code: str) -> list[str]:
     """The code's hash under every key of the ring: a ticket filed before the last key rotation keeps its hash."""
     return blind_indexes(f"track:{ticket_no}:{code.strip().upper()}")
+
+
+def issued_tracking_code(complaint: Complaint) -> str | None:
+    """The code the filing of ``complaint`` was given, if the ring still reproduces it: derived under the active
+    key, else under an older one (filed before a rotation; ``jianguan keys rotate`` re-hashes such codes under
+    the active key, see :mod:`jianguan.complaints.rotation`)."""
+    stored = complaint.tracking_code_hash
+    if not stored:
+        return None
+    cipher = field_cipher()
+    for key_id in (cipher.active_key_id, *sorted(cipher.key_ids - {cipher.active_key_id})):
+        code = tracking_code_for(complaint.filing_no, key_id=key_id)
+        if any(hmac.compare_digest(stored, h) for h in _tracking_hashes(complaint.ticket_no, code)):
+            return code
+    return None
 
 
 def _idempotency_key(actor: Any, key: str | None) -> str | None:
@@ -338,9 +355,7 @@ def _existing(idem: str) -> IntakeResult | None:
     if first is None:
         return None
     siblings = list(Complaint.objects.filter(filing_no=first.filing_no).order_by("id"))
-    code = tracking_code_for(first.filing_no)
-    same = hmac.compare_digest(first.tracking_code_hash, tracking_hash(first.ticket_no, code))
-    return IntakeResult(siblings, created=False, tracking_code=code if same else None)
+    return IntakeResult(siblings, created=False, tracking_code=issued_tracking_code(first))
 
 
 def receive_complaint(
