@@ -20,7 +20,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jianguan.core.fields import EncryptedTextField
+from jianguan.core.fields import BlindIndex, EncryptedTextField
 from jianguan.core.models import ScopedManager, TimeStampedModel
 from jianguan.datacenter.choices import (
     CatalogEntryStatus,
@@ -137,6 +137,9 @@ class BehaviourRecord(Provenance, TimeStampedModel):
     reporter = models.CharField(_("reported by"), max_length=50, blank=True)
 
     sensitive_fields: ClassVar[tuple[str, ...]] = ("party_id_number",)
+    # the ID number is validated before it is stored and hashed as it is (``libraries.py``); ``jianguan keys
+    # rotate`` recomputes the index from it under the active key
+    blind_index_columns: ClassVar[tuple[BlindIndex, ...]] = (BlindIndex("party_id_index", of="party_id_number"),)
     scope_region_field: ClassVar[str | None] = "region"
     scope_org_field: ClassVar[str | None] = "organization"
 
