@@ -238,7 +238,7 @@ def plan_sql(d: Dialect, *, source_id: int, priority: int, batch_bits: int, scop
                       "ELSE 'unchanged' END AS action"])
     keep = ["target_key", "rep_row", "n_rows", "n_links", "n_duplicates", "uscc", "existing_id", "out_of_scope",
             "action", "adopted", "v_phone_index", "set_row_phone", "set_steps_phone", "cur_phone_index",
-            "k_phone_key", "src_k_phone", "cur_src_phone_index", "cross_phone", "cross_status_phone"]
+            "k_phone_key", "src_k_phone", "nd_phone", "cur_src_phone_index", "cross_phone", "cross_status_phone"]
     for f in MERGED_FIELDS:
         keep += [f"k_{f}", f"src_k_{f}", f"nd_{f}", f"cur_{f}", f"cur_src_{f}", f"v_{f}", f"set_row_{f}",
                  f"set_steps_{f}", f"cross_{f}", f"cross_status_{f}"]
@@ -290,8 +290,9 @@ def lineage_sql(d: Dialect) -> str:
     )
 
 
-def conflicts_sql(d: Dialect) -> str:
-    """Cross-source conflicts (from the plan) and within-batch ones (two rows of one entity disagree)."""
+def conflicts_sql(d: Dialect, phone_pepper: str = "") -> str:
+    """Cross-source conflicts (from the plan) and within-batch ones (two rows of one entity disagree). The phone
+    is compared as its keyed hash (with ``phone_pepper``; without one phones are left out), never as a number."""
     parts = []
     for f in MERGED_FIELDS:
         parts.append(
@@ -308,11 +309,21 @@ def conflicts_sql(d: Dialect) -> str:
             f"WHERE p.nd_{f} > 1 AND m.role <> 'link' AND m.s_{f} IS NOT NULL AND m.s_{f} <> p.k_{f} "
             f"AND NOT p.out_of_scope"
         )
-    # The phone's key between sources (values are keys; rows of one batch are not compared: that needs numbers).
+    # The phone's key between sources and between rows of one batch (values are keys).
     parts.append(
         "SELECT p.target_key, p.existing_id, 'phone_index' AS field, 'cross_source' AS kind, "
         "p.cur_phone_index AS current_value, p.k_phone_key AS incoming_value, "
         "p.cur_src_phone_index AS current_source_id, p.src_k_phone AS row_no, p.cross_status_phone AS status "
         "FROM dc_plan p WHERE p.cross_phone AND NOT p.out_of_scope"
     )
+    if phone_pepper:
+        member_key = phone_key_sql(d, phone_match_sql(d, "m.s_phone"), phone_pepper)
+        parts.append(
+            "SELECT m.target_key, p.existing_id, 'phone_index' AS field, 'within_batch' AS kind, "
+            f"p.k_phone_key AS current_value, {member_key} AS incoming_value, "
+            "CAST(NULL AS BIGINT) AS current_source_id, m.row_no, 'kept' AS status "
+            "FROM dc_members m JOIN dc_plan p ON p.target_key = m.target_key "
+            f"WHERE p.nd_phone > 1 AND m.role <> 'link' AND m.s_phone IS NOT NULL AND p.k_phone_key IS NOT NULL "
+            f"AND {member_key} <> p.k_phone_key AND NOT p.out_of_scope"
+        )
     return " UNION ALL ".join(parts)

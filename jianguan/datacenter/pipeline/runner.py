@@ -240,7 +240,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     adoptions = _with_schema(engine.fetch_arrow(
         "SELECT existing_id AS id, uscc FROM dc_plan WHERE adopted AND NOT out_of_scope ORDER BY existing_id"
     ), ADOPTION_SCHEMA)
-    conflicts = engine.fetch_arrow(f"SELECT * FROM ({ep.conflicts_sql(engine.dialect)}) x "
+    conflicts = engine.fetch_arrow(f"SELECT * FROM ({ep.conflicts_sql(engine.dialect, spec.phone_pepper)}) x "
                                    "ORDER BY row_no, field, kind")
     quarantine = _quarantine(engine)
     counts = {k: int(v or 0) for k, v in engine.fetch_rows(

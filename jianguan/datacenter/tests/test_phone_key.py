@@ -227,3 +227,18 @@ def test_lineage_of_an_individual_business_masks_the_owner_and_address(data_admi
     assert fields["address"]["value"].endswith("****") and fields["address"]["source"]["delivered"].endswith("****")
     assert "李大锤" not in response.content.decode() and "湖南路18号" not in response.content.decode()
     assert fields["name"]["value"] == "鼓楼区老李面馆"  # the business's name is no personal datum
+
+
+def test_two_rows_of_one_batch_with_different_phones_are_flagged_as_keys(data_admin, source, tmp_path,
+                                                                       django_capture_on_commit_callbacks) -> None:
+    path = write_csv(tmp_path / "two.csv", HEADER, [
+        [CODE, NAME, "张三", ADDRESS, "320106", "13800000001"],
+        [CODE, NAME, "张三", ADDRESS, "320106", "139-0000-0009"],
+        [CODE, NAME, "张三", ADDRESS, "320106", "+86 13900000009"],  # the same number as the row before
+    ])
+    batch = ingest(source, data_admin, path, django_capture_on_commit_callbacks)
+    assert Subject.objects.get(uscc=CODE).phone_index == key("13900000009")  # the latest row's
+    [conflict] = Conflict.objects.filter(batch=batch, field="phone_index")
+    assert (conflict.kind, conflict.status, conflict.row_no) == ("within_batch", "kept", 2)
+    assert (conflict.current_value, conflict.incoming_value) == (key("13900000009"), key("13800000001"))
+    assert batch.quality["fields"]["phone"]["consistency"] < 1
