@@ -468,9 +468,10 @@ def build_tickets(rng: random.Random, count: int) -> int:
                                 steps.append((Step.RATED, v, str(Rating(rating).label), True))
                     overdue_now = status in (ComplaintStatus.DISPATCHED, ComplaintStatus.HANDLING) and due < now
                     if overdue_now:
-                        fields.update(overdue_supervised_at=due + dt.timedelta(hours=1),
-                                      reminded_at=fields["remind_at"])
-                        plan["overdue"] = due + dt.timedelta(hours=1)
+                        # the scheduled job's 督办 an hour after the deadline — or just now, for one only just missed
+                        supervised = min(due + dt.timedelta(hours=1), now - dt.timedelta(seconds=1))
+                        fields.update(overdue_supervised_at=supervised, reminded_at=fields["remind_at"])
+                        plan["overdue"] = supervised
             elif status != ComplaintStatus.REGISTERED:
                 fields["status"] = plan["status"] = ComplaintStatus.REGISTERED  # no department for it: awaiting
         _clamp(steps, fields, now)
