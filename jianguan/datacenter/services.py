@@ -22,7 +22,7 @@ from jianguan.core import services as core_services
 from jianguan.core.access import check_in_scope
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.models import Organization, Region, Subject
-from jianguan.datacenter import conf
+from jianguan.datacenter import conf, personal
 from jianguan.datacenter.choices import (
     BatchKind,
     BatchStatus,
@@ -39,6 +39,7 @@ from jianguan.datacenter.events import BATCH_LOADED, BatchLoaded
 from jianguan.datacenter.linkage.features import phone_key
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
 from jianguan.datacenter.pipeline.fields import FIELD_NAMES, MASTER_FIELDS, step_mask
+from jianguan.lib.masking import MASK_CHAR
 from jianguan.lib.validators import ValidationFailure, validate_mobile
 
 logger = logging.getLogger(__name__)
@@ -351,8 +352,11 @@ def _process_library_batch(batch: Batch, reporter: Any = None) -> dict[str, Any]
             reporter.progress(2, "整合")
         with transaction.atomic():
             libraries.write(spec, good, batch, result)
+            names = personal.names_for_source(source)  # ID numbers and phones as tokens (``personal``)
             QuarantinedRow.objects.bulk_create([
-                QuarantinedRow(batch=batch, row_no=q["row_no"], record=q["record"], errors=q["errors"])
+                QuarantinedRow(batch=batch, row_no=q["row_no"],
+                               record=personal.seal_values(q["record"], names, personal.QUARANTINE_RECORD_AAD),
+                               errors=personal.seal_errors(q["errors"], names))
                 for q in result.quarantine
             ], batch_size=1000)
             Batch.objects.filter(pk=batch.pk).update(
@@ -474,18 +478,57 @@ def record_outcomes(batch: Batch, records: list[dict[str, Any]]) -> list[dict[st
 # --- Quarantine -------------------------------------------------------------------------------------------------------
 
 
+def _unmasked_input(row: QuarantinedRow, values: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    """The submitted values, with a personal value given in its masked form (as the page and the API show it when
+    it was not revealed) or as its stored token replaced by the value it stands for. Any other value with the mask
+    character or shaped like a token is refused, so a masked form never overwrites a value."""
+    current = personal.row_values(row)
+    delivered = personal.open_values(row.record, personal.QUARANTINE_RECORD_AAD) or {}
+    out = dict(values)
+    refused = []
+    for name, kind in names.items():
+        submitted = (values.get(name) or "").strip()
+        if not submitted:
+            continue
+        if personal.token_key_id(submitted) is not None:
+            if submitted == (row.corrected or {}).get(name):
+                out[name] = current.get(name) or ""
+            elif submitted == (row.record or {}).get(name):
+                out[name] = delivered.get(name) or ""
+            else:
+                refused.append(name)
+        elif personal.is_masked_form(kind, submitted, current.get(name)):
+            out[name] = current[name]
+        elif personal.is_masked_form(kind, submitted, delivered.get(name)):
+            out[name] = delivered[name]
+        elif MASK_CHAR in submitted:
+            refused.append(name)
+    if refused:
+        message = "个人信息显示为遮蔽形式，须先“显示”原值后再修改。"
+        raise DomainError("quarantine.masked_value", message, fields={name: [message] for name in refused})
+    return out
+
+
 @transaction.atomic
 def correct_row(row: QuarantinedRow, *, actor: Any, values: dict[str, str]) -> QuarantinedRow:
-    """Record a data manager's correction of a quarantined row (applied when the batch's corrections are re-run)."""
+    """Record a data manager's correction of a quarantined row (applied when the batch's corrections are re-run).
+
+    Personal values (``personal``) are stored encrypted; one submitted in its masked form keeps the value it masks
+    (the user did not reveal or change it), and another value with the mask character in it is refused."""
     _require(actor, "datacenter.change_quarantinedrow")
     _recheck(actor, row)
     if row.status not in (QuarantineStatus.OPEN, QuarantineStatus.CORRECTED):
         raise ConflictError("quarantine.closed", "该行已重跑或已舍弃，不能再更正。")
-    unknown = sorted(set(values) - {name for name, _label in correction_fields(row.batch.source)})
+    source = row.batch.source
+    unknown = sorted(set(values) - {name for name, _label in correction_fields(source)})
     if unknown:
         raise DomainError("validation", "未知字段：" + "、".join(unknown))
-    corrected = {k: (v or "").strip() for k, v in {**row.record, **values}.items() if (v or "").strip()}
-    before = row.values
+    names = personal.names_for_source(source)
+    values = _unmasked_input(row, values, names)
+    delivered = personal.open_values(row.record, personal.QUARANTINE_RECORD_AAD) or {}
+    plain = {k: (v or "").strip() for k, v in {**delivered, **values}.items() if (v or "").strip()}
+    before = personal.row_values(row)
+    corrected = personal.seal_values(plain, names, personal.QUARANTINE_CORRECTED_AAD)
     updated = QuarantinedRow.objects.filter(pk=row.pk, status=row.status).update(
         corrected=corrected, status=QuarantineStatus.CORRECTED, corrected_by=actor, corrected_at=timezone.now())
     if updated != 1:
@@ -493,9 +536,33 @@ def correct_row(row: QuarantinedRow, *, actor: Any, values: dict[str, str]) -> Q
     row.refresh_from_db()
     audit.record_event("datacenter.quarantine.corrected", target=row,
                        details={"batch": row.batch_id, "row": row.row_no,
-                                "changed": sorted(k for k in set(before) | set(corrected)
-                                                  if before.get(k) != corrected.get(k))})
+                                "changed": sorted(k for k in set(before) | set(plain)
+                                                  if before.get(k) != plain.get(k))})
     return row
+
+
+UNMASK_READ_EVENT = "datacenter.quarantine.unmasked"
+
+
+@transaction.atomic
+def unmask_quarantined_row(row: QuarantinedRow, *, actor: Any, reason: str) -> dict[str, str]:
+    """Show a data manager the personal values of a quarantined row in clear, to correct them, for a stated reason
+    (recorded as a read of sensitive data); returns field → plaintext of the values a correction starts from."""
+    _require(actor, "datacenter.change_quarantinedrow")
+    _recheck(actor, row)
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError("unmask.reason_required", "查看个人信息必须填写事由（至少 4 个字）。",
+                          fields={"reason": ["请填写查看事由。"]})
+    if row.status not in (QuarantineStatus.OPEN, QuarantineStatus.CORRECTED):
+        raise ConflictError("quarantine.closed", "该行已重跑或已舍弃，不能再更正。")
+    names = personal.names_for_source(row.batch.source)
+    values = personal.row_values(row)
+    plain = {name: str(values[name]) for name in names if values.get(name)}
+    if not plain:
+        raise DomainError("unmask.none", "该行没有个人信息。")
+    audit.record_read(UNMASK_READ_EVENT, target=row, fields=sorted(plain), reason=reason[:500])
+    return plain
 
 
 @transaction.atomic
@@ -524,7 +591,8 @@ def rerun_corrections(batch: Batch, *, actor: Any) -> Batch:
     if not rows:
         raise DomainError("quarantine.nothing", "没有已更正待重跑的行。")
     names = [name for name, _label in correction_fields(batch.source)]
-    records = [{"__row_no": r.row_no, **{f: r.values.get(f) for f in names}} for r in rows]
+    plain = {r.pk: personal.row_values(r) for r in rows}  # the personal values decrypted for the pipeline
+    records = [{"__row_no": r.row_no, **{f: plain[r.pk].get(f) for f in names}} for r in rows]
     with transaction.atomic():
         claimed = QuarantinedRow.objects.filter(pk__in=[r.pk for r in rows],
                                                 status=QuarantineStatus.CORRECTED).update(
@@ -572,7 +640,7 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
     if link.status == LinkStatus.SPLIT:
         raise ConflictError("link.split", "该关联已拆分。")
     subject = Subject.objects.select_for_update().get(pk=link.subject_id)
-    record = dict(link.record)
+    record = personal.link_values(link)  # the phone decrypted: the new record gets its key
     if "replaced" in record:
         # The record took this row's credit code (``runner._adopt``): the batch's rows of the code updated it like
         # any rows of the entity, and the link kept what each changed field held before.

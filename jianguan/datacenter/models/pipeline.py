@@ -145,7 +145,11 @@ class Batch(TimeStampedModel):
 
 
 class QuarantinedRow(TimeStampedModel):
-    """隔离区: a rejected row with the fields and reasons (Chinese) why, awaiting correction and a re-run."""
+    """隔离区: a rejected row with the fields and reasons (Chinese) why, awaiting correction and a re-run.
+
+    ``record``, ``corrected`` and the delivered ``value`` of each problem keep the row's personal values (phones, ID
+    numbers: ``jianguan.datacenter.personal``) as encryption tokens; ``personal.row_values`` decrypts them.
+    """
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="quarantined", verbose_name=_("batch"))
     row_no = models.PositiveIntegerField(_("row"))
@@ -180,7 +184,8 @@ class QuarantinedRow(TimeStampedModel):
 
     @property
     def values(self) -> dict[str, str]:
-        """The values a re-run uses: the correction where there is one, else the delivered values."""
+        """The values a re-run uses, as stored: the correction where there is one, else the delivered values
+        (personal values as tokens; ``personal.row_values`` gives them decrypted)."""
         return dict(self.corrected if self.corrected is not None else self.record)
 
 
@@ -246,7 +251,8 @@ class EntityLink(TimeStampedModel):
     """关联: a source row without a usable credit code linked to a master record by probabilistic matching.
 
     Keeps the match weight, the probability and the fields that decided it; a data manager confirms or splits it.
-    ``record`` is the row's standardised values, from which a split creates the separate master record.
+    ``record`` is the row's standardised values, from which a split creates the separate master record; its phone is
+    kept as an encryption token (``personal.link_values`` decrypts it), the phone keys it holds as they are.
     """
 
     subject = models.ForeignKey("core.Subject", on_delete=models.CASCADE, related_name="+")

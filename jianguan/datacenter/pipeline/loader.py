@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from jianguan.core import bulkload
 from jianguan.core import services as core_services
+from jianguan.datacenter import personal
 from jianguan.datacenter.choices import LinkStatus, QuarantineStatus
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow
 from jianguan.datacenter.pipeline.fields import FIELD_LABELS, problem_message
@@ -44,6 +45,8 @@ def bulk_insert(db_table: str, columns: tuple[str, ...], table: pa.Table) -> int
 def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
     """Apply ``result`` for ``batch`` atomically; returns what was written."""
     now = timezone.now()
+    # Fingerprints from the plaintext values (rows stored before their personal values were encrypted match too);
+    # the values are sealed only as they are written (``personal``).
     for q in result.quarantine:
         q["fingerprint"] = fingerprint(batch.source_id, q["record"])
     for link in result.links:
@@ -184,7 +187,7 @@ def _write_links(batch: Batch, result: PipelineResult, key_ids: _KeyIds) -> int:
             match_weight=link["weight"],
             match_probability=link["probability"],
             deciding_fields=link["deciding"],
-            record=link["record"],
+            record=personal.seal_values(link["record"], personal.ENTITY_NAMES, personal.LINK_AAD),
             fingerprint=link["fingerprint"],
         ))
     EntityLink.objects.bulk_create(objs, batch_size=1000)
@@ -236,8 +239,11 @@ def _write_quarantine(batch: Batch, result: PipelineResult, now: Any) -> int:
             field = code.split(".")[0]
             errors.append({"field": field, "label": FIELD_LABELS.get(field, field), "code": code,
                            "message": problem_message(code), "value": q["record"].get(field, "")})
+        # personal values (the phone) as tokens, in the record and in the problems that quote them
+        errors = personal.seal_errors(errors, personal.ENTITY_NAMES)
+        record = personal.seal_values(q["record"], personal.ENTITY_NAMES, personal.QUARANTINE_RECORD_AAD)
         rows["row_no"].append(q["row_no"])
-        rows["record"].append(json.dumps(q["record"], ensure_ascii=False))
+        rows["record"].append(json.dumps(record, ensure_ascii=False))
         rows["errors"].append(json.dumps(errors, ensure_ascii=False))
         rows["fingerprint"].append(q["fingerprint"])
     n = len(rows["row_no"])
