@@ -74,7 +74,8 @@ class UploadForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    """One text input per canonical field, pre-filled with the delivered (or already corrected) values."""
+    """One text input per canonical field, pre-filled with the delivered (or already corrected) values — personal
+    ones in their masked form unless revealed (the service keeps a value submitted in its masked form)."""
 
     def __init__(self, *args: Any, values: dict[str, str], problem_fields: set[str],
                  fields: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
@@ -83,6 +84,18 @@ class CorrectionForm(forms.Form):
             self.fields[name] = forms.CharField(label=label, required=False, initial=values.get(name))
             if name in problem_fields:
                 self.fields[name].widget.attrs["class"] = "has-problem"
+
+
+class UnmaskForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for viewing"), max_length=500, min_length=4,
+        error_messages={"required": _("A reason is required to view personal data.")},
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. checking the delivered phone number to correct it")}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "unmask_%s")  # the page has the discard form's reason field too
+        super().__init__(*args, **kwargs)
 
 
 class ReasonForm(forms.Form):

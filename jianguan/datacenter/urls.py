@@ -21,6 +21,7 @@ urlpatterns = [
     path("quarantine/", views.quarantine_list, name="quarantine_list"),
     path("quarantine/<int:pk>/", views.quarantine_detail, name="quarantine_detail"),
     path("quarantine/<int:pk>/discard/", views.quarantine_discard, name="quarantine_discard"),
+    path("quarantine/<int:pk>/unmask/", views.quarantine_unmask, name="quarantine_unmask"),
     path("entities/", views.entity_list, name="entity_list"),
     path("entities/<int:pk>/", views.entity_detail, name="entity_detail"),
     path("links/", views.link_list, name="link_list"),

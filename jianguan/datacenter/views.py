@@ -19,8 +19,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jianguan.core.access import get_object_for
 from jianguan.core.errors import DomainError
 from jianguan.core.models import Subject
-from jianguan.core.views.base import apply_domain_error, paginate, permission_required, polish_filter_form, render_page
-from jianguan.datacenter import access, collect, inbox, selectors, services
+from jianguan.core.views.base import (
+    apply_domain_error,
+    no_store,
+    paginate,
+    permission_required,
+    polish_filter_form,
+    render_page,
+)
+from jianguan.datacenter import access, collect, inbox, personal, selectors, services
 from jianguan.datacenter.choices import BatchStatus, Channel, ConflictStatus, LinkStatus, QuarantineStatus
 from jianguan.datacenter.filtersets import (
     BatchFilterSet,
@@ -29,7 +36,7 @@ from jianguan.datacenter.filtersets import (
     QuarantinedRowFilterSet,
     SourceFilterSet,
 )
-from jianguan.datacenter.forms import CorrectionForm, ReasonForm, ResolveForm, SourceForm, UploadForm
+from jianguan.datacenter.forms import CorrectionForm, ReasonForm, ResolveForm, SourceForm, UnmaskForm, UploadForm
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, QuarantinedRow, Source
 from jianguan.datacenter.pipeline.fields import FIELD_LABELS, LINEAGE_LABELS, STEP_LABELS
 
@@ -223,39 +230,87 @@ def batch_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Quarantine -------------------------------------------------------------------------------------------------------
 
 
+def _problems(row: QuarantinedRow, names: dict[str, str]) -> list[dict[str, Any]]:
+    """The row's problems for display: the delivered value decrypted, with how the template masks it (``kind``)."""
+    return [{**e, "kind": personal.display_kind(names.get(e.get("field", "")), e.get("value"))}
+            for e in personal.open_errors(row.errors or [])]
+
+
 @permission_required("datacenter.view_quarantinedrow")
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     queryset = QuarantinedRow.objects.visible_to(request.user, "view").select_related("batch", "batch__source")
     filterset = polish_filter_form(QuarantinedRowFilterSet(request.GET, queryset=queryset.order_by("-batch_id",
                                                                                                    "row_no")),
                                    request.user, {"batch": _("Batch"), "status": _("Status")})
-    context = {"filterset": filterset, "page": paginate(request, filterset.qs)}
+    page = paginate(request, filterset.qs)
+    for row in page.object_list:
+        row.problems = _problems(row, personal.names_for_source(row.batch.source))
+    context = {"filterset": filterset, "page": page}
     return render_page(request, "datacenter/quarantine_list.html", "datacenter/partials/quarantine_table.html",
                        context)
+
+
+def _quarantine_page(request: HttpRequest, row: QuarantinedRow, *, form: CorrectionForm | None = None,
+                     revealed: dict[str, str] | None = None, unmask_form: UnmaskForm | None = None,
+                     status: int = 200) -> HttpResponse:
+    """The quarantined row's page: its problems and values with personal ones masked, and for a data manager the
+    correction form — personal values in it masked too unless just revealed (``revealed``, after a read event)."""
+    source = row.batch.source
+    names = personal.names_for_source(source)
+    values = personal.row_values(row)
+    can_change = request.user.has_perm("datacenter.change_quarantinedrow") and row.status in (
+        QuarantineStatus.OPEN, QuarantineStatus.CORRECTED)
+    if form is None:
+        shown = {k: (v if revealed and k in revealed else personal.mask(names.get(k), v)) for k, v in values.items()}
+        form = CorrectionForm(values=shown, problem_fields={e["field"] for e in row.errors},
+                              fields=services.correction_fields(source))
+    delivered = personal.open_values(row.record, personal.QUARANTINE_RECORD_AAD) or {}
+    context = {
+        "row": row, "form": form, "can_change": can_change, "discard_form": ReasonForm(),
+        "problems": _problems(row, names),
+        "delivered": [(k, v, personal.display_kind(names.get(k), v)) for k, v in delivered.items()],
+        "personal_fields": [label for name, label in services.correction_fields(source)
+                            if name in names and values.get(name)],
+        "revealed": revealed or {}, "unmask_form": unmask_form or UnmaskForm(),
+    }
+    return no_store(render(request, "datacenter/quarantine_detail.html", context, status=status))
 
 
 @permission_required("datacenter.view_quarantinedrow")
 @require_http_methods(["GET", "POST"])
 def quarantine_detail(request: HttpRequest, pk: int) -> HttpResponse:
     row = access.get_quarantined_row_for(request.user, pk, "view")
-    problem_fields = {e["field"] for e in row.errors}
-    form = CorrectionForm(request.POST or None, values=row.values, problem_fields=problem_fields,
+    if request.method != "POST":
+        return _quarantine_page(request, row)
+    row = access.get_quarantined_row_for(request.user, pk, "change")
+    form = CorrectionForm(request.POST, values={}, problem_fields={e["field"] for e in row.errors},
                           fields=services.correction_fields(row.batch.source))
-    can_change = request.user.has_perm("datacenter.change_quarantinedrow") and row.status in (
-        QuarantineStatus.OPEN, QuarantineStatus.CORRECTED)
-    if request.method == "POST":
-        row = access.get_quarantined_row_for(request.user, pk, "change")
-        if form.is_valid():
-            try:
-                services.correct_row(row, actor=request.user, values=form.cleaned_data)
-            except DomainError as exc:
-                apply_domain_error(form, exc)
-            else:
-                messages.success(request, _("The correction has been saved; re-run the batch's corrections to load "
-                                            "it."))
-                return redirect("datacenter:batch_detail", pk=row.batch_id)
-    context = {"row": row, "form": form, "can_change": can_change, "discard_form": ReasonForm()}
-    return render(request, "datacenter/quarantine_detail.html", context)
+    if form.is_valid():
+        try:
+            services.correct_row(row, actor=request.user, values=form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _("The correction has been saved; re-run the batch's corrections to load "
+                                        "it."))
+            return redirect("datacenter:batch_detail", pk=row.batch_id)
+    return _quarantine_page(request, row, form=form)
+
+
+@permission_required("datacenter.change_quarantinedrow")
+@require_POST
+def quarantine_unmask(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a data manager the row's personal values in the correction form, after recording why (a read event)."""
+    row = access.get_quarantined_row_for(request.user, pk, "change")
+    form = UnmaskForm(request.POST)
+    revealed = None
+    if form.is_valid():
+        try:
+            revealed = services.unmask_quarantined_row(row, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    return _quarantine_page(request, row, revealed=revealed, unmask_form=form if revealed is None else None,
+                            status=200 if revealed is not None else 400)
 
 
 @permission_required("datacenter.change_quarantinedrow")

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from jianguan.datacenter import personal
 from jianguan.datacenter.choices import BatchKind, Channel, ConflictKind, FileFormat, Library, LinkMethod, SourceKind
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
 from jianguan.datacenter.pipeline.fields import LINEAGE_LABELS, STEP_LABELS, decode_steps
@@ -92,10 +93,50 @@ class PushResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class QuarantinedRowSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A quarantined row; its personal values (``personal``) masked — ``unmask`` shows them, audited."""
+
+    record = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()
+    corrected = serializers.SerializerMethodField()
+    masked_fields = serializers.SerializerMethodField()
+
     class Meta:
         model = QuarantinedRow
-        fields = ["id", "batch", "row_no", "record", "errors", "corrected", "status", "corrected_at", "rerun_batch"]
+        fields = ["id", "batch", "row_no", "record", "errors", "corrected", "masked_fields", "status", "corrected_at",
+                  "rerun_batch"]
         read_only_fields = fields
+
+    def _names(self, obj: QuarantinedRow) -> dict[str, str]:
+        return personal.names_for_source(obj.batch.source)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_record(self, obj: QuarantinedRow) -> dict[str, Any] | None:
+        """The values as delivered, personal ones masked."""
+        return personal.masked_values(personal.open_values(obj.record, personal.QUARANTINE_RECORD_AAD),
+                                      self._names(obj))
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_corrected(self, obj: QuarantinedRow) -> dict[str, Any] | None:
+        """The corrected values (null before a correction), personal ones masked."""
+        return personal.masked_values(personal.open_values(obj.corrected, personal.QUARANTINE_CORRECTED_AAD),
+                                      self._names(obj))
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_errors(self, obj: QuarantinedRow) -> list[dict[str, Any]]:
+        """Each problem: field, label, code, Chinese message and the delivered value (masked when personal)."""
+        return personal.masked_errors(personal.open_errors(obj.errors or []), self._names(obj))
+
+    def get_masked_fields(self, obj: QuarantinedRow) -> list[str]:
+        """The fields of this row's schema that are shown masked."""
+        return sorted(self._names(obj))
+
+
+class UnmaskSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    reason = serializers.CharField(max_length=500, min_length=4)
+
+
+class UnmaskedValuesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    values = serializers.DictField(child=serializers.CharField())
 
 
 class CorrectionSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -114,12 +155,18 @@ class ResolveSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class EntityLinkSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     subject_name = serializers.CharField(source="subject.name", read_only=True)
     link_method = serializers.ChoiceField(source="method", choices=LinkMethod.choices, read_only=True)
+    record = serializers.SerializerMethodField()
 
     class Meta:
         model = EntityLink
         fields = ["id", "subject", "subject_name", "batch", "row_no", "link_method", "match_weight",
                   "match_probability", "deciding_fields", "record", "status", "split_subject", "reviewed_at"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_record(self, obj: EntityLink) -> dict[str, Any] | None:
+        """The linked row's standardised values, the phone masked (phone keys are hashes and stay)."""
+        return personal.masked_values(personal.link_values(obj), personal.ENTITY_NAMES)
 
 
 class ConflictSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

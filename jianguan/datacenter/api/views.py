@@ -114,7 +114,7 @@ class BatchViewSet(ScopedReadOnlyViewSet):
 class QuarantinedRowViewSet(ScopedReadOnlyViewSet):
     """隔离区: rejected rows with their problems; correct or discard them."""
 
-    queryset = QuarantinedRow.objects.select_related("batch")
+    queryset = QuarantinedRow.objects.select_related("batch", "batch__source")
     serializer_class = s.QuarantinedRowSerializer
     filterset_class = QuarantinedRowFilterSet
 
@@ -125,6 +125,19 @@ class QuarantinedRowViewSet(ScopedReadOnlyViewSet):
         serializer.is_valid(raise_exception=True)
         row = services.correct_row(self.get_object(), actor=request.user, values=serializer.validated_data["values"])
         return Response(self.represent(row))
+
+    @extend_schema(request=s.UnmaskSerializer, responses=s.UnmaskedValuesSerializer)
+    @action(detail=True, methods=["post"], permission_action="change", required_scope="export")
+    def unmask(self, request: Request, pk: str | None = None) -> Response:
+        """The row's personal values in clear, to correct them, for a stated reason; recorded as a read in the
+        audit log."""
+        serializer = s.UnmaskSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = services.unmask_quarantined_row(self.get_object(), actor=request.user,
+                                                 reason=serializer.validated_data["reason"])
+        response = Response(s.UnmaskedValuesSerializer({"values": values}).data)
+        response["Cache-Control"] = "no-store, private"
+        return response
 
     @extend_schema(request=s.DatacenterReasonSerializer, responses=s.QuarantinedRowSerializer)
     @action(detail=True, methods=["post"], permission_action="change")
