@@ -131,11 +131,11 @@ class QuarantinedRowSerializer(serializers.ModelSerializer):  # type: ignore[typ
         return sorted(self._names(obj))
 
 
-class UnmaskSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DatacenterUnmaskSerializer(serializers.Serializer):  # type: ignore[type-arg]
     reason = serializers.CharField(max_length=500, min_length=4)
 
 
-class UnmaskedValuesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DatacenterUnmaskedValuesSerializer(serializers.Serializer):  # type: ignore[type-arg]
     values = serializers.DictField(child=serializers.CharField())
 
 

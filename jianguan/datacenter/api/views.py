@@ -126,16 +126,16 @@ class QuarantinedRowViewSet(ScopedReadOnlyViewSet):
         row = services.correct_row(self.get_object(), actor=request.user, values=serializer.validated_data["values"])
         return Response(self.represent(row))
 
-    @extend_schema(request=s.UnmaskSerializer, responses=s.UnmaskedValuesSerializer)
+    @extend_schema(request=s.DatacenterUnmaskSerializer, responses=s.DatacenterUnmaskedValuesSerializer)
     @action(detail=True, methods=["post"], permission_action="change", required_scope="export")
     def unmask(self, request: Request, pk: str | None = None) -> Response:
         """The row's personal values in clear, to correct them, for a stated reason; recorded as a read in the
         audit log."""
-        serializer = s.UnmaskSerializer(data=request.data)
+        serializer = s.DatacenterUnmaskSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         values = services.unmask_quarantined_row(self.get_object(), actor=request.user,
                                                  reason=serializer.validated_data["reason"])
-        response = Response(s.UnmaskedValuesSerializer({"values": values}).data)
+        response = Response(s.DatacenterUnmaskedValuesSerializer({"values": values}).data)
         response["Cache-Control"] = "no-store, private"
         return response
 
