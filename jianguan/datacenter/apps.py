@@ -22,3 +22,8 @@ class DatacenterConfig(AppConfig):
 
         handlers.register()
         navigation_entries.register()
+
+        from jianguan.core.keyring import register_rotation
+        from jianguan.datacenter.personal import reencrypt_records
+
+        register_rotation("datacenter.personal_copies", reencrypt_records)

@@ -7,10 +7,12 @@ import base64
 import hashlib
 import importlib
 import json
+from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -403,3 +405,11 @@ def test_reencrypt_records_refuses_a_token_under_a_key_the_ring_lacks(quarantine
     with pytest.raises(CryptoError, match="'k0'"):
         personal.reencrypt_records(False)
     assert _raw("datacenter_quarantinedrow", "record", quarantined.pk) == before
+
+
+def test_keys_rotate_re_encrypts_the_copies_too(data_admin, quarantined, linked, rotate) -> None:
+    rotate()
+    out = StringIO()
+    call_command("keys", "rotate", stdout=out)
+    assert "datacenter.personal_copies" in out.getvalue()
+    assert {_key_id(t) for t in _tokens()} == {"k1"}
