@@ -40,7 +40,7 @@ from django.db.models import ExpressionWrapper, F
 from jianguan.core import audit
 from jianguan.core.crypto import field_cipher
 from jianguan.core.fields import BlindIndex, EncryptedTextField, declared_blind_indexes
-from jianguan.lib.crypto import CryptoError, FieldCipher, is_token
+from jianguan.lib.crypto import CryptoError, FieldCipher, token_key_id
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -140,7 +140,7 @@ def encrypted_models() -> list[EncryptedModel]:
 
 def _key_id(raw: str) -> str:
     """The key id a stored value is under; :data:`NOT_A_TOKEN` for a value that is no token."""
-    return raw.split("$", 3)[2] if is_token(raw) else NOT_A_TOKEN
+    return token_key_id(raw) or NOT_A_TOKEN
 
 
 def _raw_alias(position: int) -> str:

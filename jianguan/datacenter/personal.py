@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from jianguan.core.crypto import field_cipher
-from jianguan.lib.crypto import CryptoError, FieldCipher
+from jianguan.lib.crypto import CryptoError, FieldCipher, token_key_id
 from jianguan.lib.masking import MASK_CHAR, mask_id_number, mask_phone
 from jianguan.lib.validators import is_valid_uscc
 
@@ -149,13 +149,6 @@ ENTITY_NAMES = names_for("entities")
 # --- sealing and opening ------------------------------------------------------------------------------------------
 
 
-def token_key_id(value: object) -> str | None:
-    """The key id a token was made with (``v1$<alg>$<key_id>$…``); None for a value that is no token."""
-    if not field_cipher().is_token(value):
-        return None
-    return str(value).split("$", 3)[2]
-
-
 def _seal(cipher: FieldCipher, value: Any, aad: bytes) -> Any:
     if not isinstance(value, str) or value == "" or cipher.is_token(value):
         return value
@@ -258,7 +251,7 @@ def _rewrap(value: Any, aad: bytes, cipher: FieldCipher, counts: dict[str, int],
     if not isinstance(value, str) or value == "":
         return value
     if cipher.is_token(value):
-        key_id = value.split("$", 3)[2]
+        key_id = token_key_id(value)
         if key_id == cipher.active_key_id:
             return value
         if key_id not in cipher.key_ids:

@@ -135,6 +135,14 @@ def is_token(value: object) -> bool:
     return _decode_payload(match.group("payload")) is not None
 
 
+def token_key_id(value: object) -> str | None:
+    """The key id a token (see :func:`is_token`) was made with; None for a value that is no token."""
+    if not is_token(value):
+        return None
+    match = _TOKEN_RE.fullmatch(str(value))
+    return match.group("key_id") if match else None
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Internals
 
