@@ -1,4 +1,5 @@
-"""Django glue for ``jianguan.lib.crypto``: the process-wide field cipher built from settings."""
+"""Django glue for ``jianguan.lib.crypto``: the process-wide field cipher built from settings, and the file cipher
+(``jianguan.lib.filecrypt``) whose keys are derived from the same key ring."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from jianguan.lib.crypto import FieldCipher
+from jianguan.lib.filecrypt import FileCipher
 
 
 def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
@@ -41,3 +43,15 @@ def field_cipher() -> FieldCipher:
         derived = hashlib.sha256(b"jianguan-field-key:" + settings.SECRET_KEY.encode()).digest()
         keys, active = {"k0": derived}, "k0"
     return FieldCipher(keys, active, algorithm=settings.FIELD_ENCRYPTION_ALGORITHM)
+
+
+def file_cipher() -> FileCipher:
+    """The cipher for whole files at rest (the data centre's batch store): Tink streaming AEAD under keys derived
+    from the field key ring (same key ids, its own HKDF label), following :func:`field_cipher` when its cache is
+    dropped (a key rotation in tests, a settings change)."""
+    return _file_cipher_for(field_cipher())
+
+
+@lru_cache(maxsize=4)
+def _file_cipher_for(cipher: FieldCipher) -> FileCipher:
+    return FileCipher.from_field_cipher(cipher)

@@ -7,8 +7,9 @@ moved to another key, algorithm or record (when the caller passes e.g. ``b"table
 
 Keys in the key ring are arbitrary secrets of at least 32 bytes. Working keys are derived from each with
 HKDF-SHA256 (no salt): 16 bytes with ``info=b"jianguan-sm4"`` for SM4, 32 bytes with ``info=b"jianguan-aes"`` for
-AES-256, and 32 bytes with ``info=b"jianguan-blind-index"`` for blind indexes. Decryption picks the algorithm and
-key named in the token, so rotating the active key keeps old tokens readable while the key stays in the ring.
+AES-256, and 32 bytes with ``info=b"jianguan-blind-index"`` for blind indexes; :meth:`FieldCipher.derive_key` gives
+other users (``jianguan.lib.filecrypt``) keys of their own under their own ``info``. Decryption picks the algorithm
+and key named in the token, so rotating the active key keeps old tokens readable while the key stays in the ring.
 
 SM4 (GB/T 32907) and SM3 (GB/T 32905) depend on the OpenSSL build; the helpers below probe for them once and fall
 back to AES-256-GCM and SHA-256 (DOMAIN.md §8.2).
@@ -61,6 +62,7 @@ _TOKEN_RE = re.compile(
 _INFO_SM4 = b"jianguan-sm4"
 _INFO_AES = b"jianguan-aes"
 _INFO_BLIND_INDEX = b"jianguan-blind-index"
+_RESERVED_INFO = frozenset({_INFO_SM4, _INFO_AES, _INFO_BLIND_INDEX})
 
 DIGEST_ALGORITHMS = frozenset({"sm3", "sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512"})
 """Algorithm names :func:`digest` accepts (fixed-length, not broken; ``sm3`` only when OpenSSL provides it)."""
@@ -176,10 +178,11 @@ def _aad(header: str, associated_data: bytes) -> bytes:
 class _DerivedKeys:
     """The working keys derived from one key-ring secret."""
 
-    __slots__ = ("aes", "blind_index", "sm4")
+    __slots__ = ("aes", "blind_index", "secret", "sm4")
 
     def __init__(self, secret: bytes) -> None:
-        """Derive the SM4, AES and blind-index keys from ``secret``."""
+        """Derive the SM4, AES and blind-index keys from ``secret`` (kept for :meth:`FieldCipher.derive_key`)."""
+        self.secret = secret
         self.sm4 = _hkdf(secret, 16, _INFO_SM4)
         self.aes = _hkdf(secret, 32, _INFO_AES)
         self.blind_index = _hkdf(secret, 32, _INFO_BLIND_INDEX)
@@ -303,6 +306,19 @@ class FieldCipher:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:  # pragma: no cover - only reachable with a forged but authentic token
             raise CryptoError("decrypted data is not UTF-8") from exc
+
+    def derive_key(self, info: bytes, *, key_id: str | None = None, length: int = 32) -> bytes:
+        """Key material for another purpose than fields (e.g. whole files), derived from a ring key with
+        HKDF-SHA256 (no salt) and the caller's own ``info`` label, so it is independent of the field and blind-index
+        keys. ``key_id`` defaults to the active key; raises :class:`CryptoError` for an unknown key id or a label
+        the cipher uses itself."""
+        if not info or info in _RESERVED_INFO:
+            raise CryptoError(f"the HKDF info label {info!r} is empty or reserved for the field cipher")
+        chosen = self._active_key_id if key_id is None else key_id
+        keys = self._keys.get(chosen)
+        if keys is None:
+            raise CryptoError(f"unknown key id {chosen!r}")
+        return _hkdf(keys.secret, length, info)
 
     def blind_index(self, value: str, *, key_id: str | None = None) -> str:
         """Keyed hex HMAC (HMAC-SM3 when available, else HMAC-SHA256) of ``value`` for equality lookups.
