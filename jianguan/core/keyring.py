@@ -11,15 +11,15 @@ leave the ring.
 
 How it writes: per model, one transaction; the rows are read in primary-key order with ``.iterator()`` selecting
 only the primary key, the raw tokens and the index columns (locked as they are read on PostgreSQL, so a concurrent
-edit of a row waits instead of being overwritten), and written in chunks with one parameterised ``UPDATE`` run
-by ``executemany`` (pipelined on PostgreSQL: 8,800 reporters in 0.7 s against 4.3 s with ``bulk_update``'s
-``CASE`` statements, 2026-12-04). A crash leaves each model wholly under the old key or wholly under the new one,
-both readable while the old key stays in the ring. A unique index column (the officers' ``id_number_index``) is computed for the whole table first; two rows that would
-get the same value stop the model before its index is written, and the column is written in two steps (each
-changed row first to a placeholder of its own) so no intermediate state can trip the constraint. Before anything
-is written, every token's key id is checked against the ring: a token under a key the ring lacks (or a value that
-is no token at all) refuses the whole run. Running it again changes nothing. One audit event
-``core.keys.rotated`` per model that changed, with counts and key ids only, never a value.
+edit of a row waits instead of being overwritten), and written in chunks with one parameterised ``UPDATE`` run by
+``executemany`` (pipelined on PostgreSQL: 8,800 reporters in 0.7 s against 4.3 s with ``bulk_update``'s ``CASE``
+statements, 2026-12-04). A crash leaves each model wholly under the old key or wholly under the new one, both
+readable while the old key stays in the ring. A unique index column (the officers' ``id_number_index``) is computed
+for the whole table first; two rows that would get the same value stop the model before its index is written, and
+the column is written in two steps (each changed row first to a placeholder of its own) so no intermediate state can
+trip the constraint. Before anything is written, every token's key id is checked against the ring: a token under a
+key the ring lacks (or a value that is no token at all) refuses the whole run. Running it again changes nothing. One
+audit event ``core.keys.rotated`` per model that changed, with counts and key ids only, never a value.
 
 Other apps keep tokens where no field declares them (inside JSON): they register a re-encryptor with
 :func:`register_rotation`; :func:`rotate` calls each after the fields, in a transaction of its own, with
