@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from jianguan.complaints.choices import ComplaintKind, Rating, RejectionGround, ReturnReason
 from jianguan.complaints.models import Category
 from jianguan.complaints.services import IntakeRecord
+from jianguan.core.forms import UnmaskForm as CoreUnmaskForm
 from jianguan.core.models import Organization, Region
 
 INTAKE_KIND_CHOICES = [
@@ -218,12 +219,9 @@ class LinkSubjectForm(forms.Form):
     subject = forms.IntegerField(label=_("Entity id"), min_value=1)
 
 
-class UnmaskForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for viewing"), max_length=500, min_length=4,
-        error_messages={"required": _("A reason is required to view the reporter's identity.")},
-        widget=forms.TextInput(attrs={"placeholder": _("e.g. calling back to arrange mediation")}),
-    )
+class UnmaskForm(CoreUnmaskForm):
+    required_message = _("A reason is required to view the reporter's identity.")
+    placeholder = _("e.g. calling back to arrange mediation")
 
 
 def today() -> dt.date:

@@ -156,8 +156,19 @@ class OfficerForm(forms.Form):
 
 
 class UnmaskForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for viewing"), max_length=500,
-        error_messages={"required": _("A reason is required to view personal data in full.")},
-        widget=forms.TextInput(attrs={"placeholder": _("e.g. case 2024-031: contacting the officer")}),
-    )
+    """The reason asked before personal data is shown in full (the reason goes into the audit event). Each page
+    that reveals something subclasses it with its own ``required_message`` and ``placeholder``."""
+
+    required_message: Any = _("A reason is required to view personal data in full.")
+    placeholder: Any = _("e.g. case 2024-031: contacting the officer")
+    field_prefix = ""  # an ``auto_id`` prefix, for a page with another form's ``reason`` field
+
+    reason = forms.CharField(label=_("Reason for viewing"), max_length=500, min_length=4)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if self.field_prefix:
+            kwargs.setdefault("auto_id", f"{self.field_prefix}_%s")
+        super().__init__(*args, **kwargs)
+        reason = self.fields["reason"]
+        reason.error_messages["required"] = self.required_message
+        reason.widget.attrs["placeholder"] = self.placeholder

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jianguan.core.forms import UnmaskForm as CoreUnmaskForm
 from jianguan.core.models import Organization
 from jianguan.datacenter.choices import Channel, FileFormat, Library, SourceKind
 from jianguan.datacenter.pipeline.fields import ENTITY_FIELDS
@@ -86,16 +87,10 @@ class CorrectionForm(forms.Form):
                 self.fields[name].widget.attrs["class"] = "has-problem"
 
 
-class UnmaskForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for viewing"), max_length=500, min_length=4,
-        error_messages={"required": _("A reason is required to view personal data.")},
-        widget=forms.TextInput(attrs={"placeholder": _("e.g. checking the delivered phone number to correct it")}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "unmask_%s")  # the page has the discard form's reason field too
-        super().__init__(*args, **kwargs)
+class UnmaskForm(CoreUnmaskForm):
+    required_message = _("A reason is required to view personal data.")
+    placeholder = _("e.g. checking the delivered phone number to correct it")
+    field_prefix = "unmask"  # the page has the discard form's reason field too
 
 
 class ReasonForm(forms.Form):
