@@ -39,7 +39,7 @@ from jianguan.complaints.models import (
     Supervision,
 )
 from jianguan.core import audit
-from jianguan.core.fields import blind_index
+from jianguan.core.fields import index_value
 from jianguan.core.models import DepartmentKind, Organization, Region, Role, Subject, User
 
 DEFAULT_TICKETS = 20_000
@@ -484,7 +484,8 @@ def build_tickets(rng: random.Random, count: int) -> int:
     for complaint, plan in zip(rows, plans, strict=True):
         if plan["reporter"] is not None:
             name, phone = plan["reporter"]
-            reporters.append(Reporter(complaint=complaint, name=name, phone=phone, phone_index=blind_index(phone)))
+            reporters.append(Reporter(complaint=complaint, name=name, phone=phone,
+                                      phone_index=index_value(Reporter, "phone_index", phone)))
         actor = centre.get(f"{plan['county'][:4]}00") or centre.get("320000")
         for step, at, note, public in plan["steps"]:
             by_centre = step in (Step.REGISTERED, Step.DISPATCHED, Step.CLOSED, Step.VISITED, Step.MERGED,

@@ -60,7 +60,7 @@ from jianguan.core.access import check_in_scope
 from jianguan.core.crypto import field_cipher
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.events import publish, publish_many
-from jianguan.core.fields import blind_index, blind_indexes
+from jianguan.core.fields import blind_indexes, index_value
 from jianguan.core.groupcommit import GroupCommit
 from jianguan.core.models import Organization, Subject
 from jianguan.core.params import get as get_param
@@ -535,7 +535,7 @@ def _store_many(
                     complaint=complaint, name=record.reporter_name.strip()[:50], phone=clean.phone,
                     id_number=clean.id_number, address=record.reporter_address.strip()[:300],
                     email=record.reporter_email.strip()[:100],
-                    phone_index=blind_index(clean.phone) if clean.phone else ""))
+                    phone_index=index_value(Reporter, "phone_index", clean.phone)))
             steps.append(ComplaintEvent(complaint=complaint, step=Step.RECEIVED, at=now, actor=actor,
                                         actor_name=_actor_name(actor), organization_id=actor.organization_id,
                                         note="已收到您的诉求，正在登记。", details={"channel": channel}, public=True))
@@ -619,7 +619,7 @@ def _store(
                 complaint=complaint, name=record.reporter_name.strip()[:50], phone=clean.phone,
                 id_number=clean.id_number, address=record.reporter_address.strip()[:300],
                 email=record.reporter_email.strip()[:100],
-                phone_index=blind_index(clean.phone) if clean.phone else "",
+                phone_index=index_value(Reporter, "phone_index", clean.phone),
             ))
         for upload in files:
             Attachment.objects.create(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jianguan.core import audit
-from jianguan.core.fields import blind_index
+from jianguan.core.fields import index_value
 from jianguan.core.models import (
     DepartmentKind,
     EnforcementOfficer,
@@ -473,7 +473,7 @@ def build_officers(count: int, rng: random.Random) -> int:
             EnforcementOfficer(
                 name=name,
                 id_number=id_number,
-                id_number_index=blind_index(id_number),
+                id_number_index=index_value(EnforcementOfficer, "id_number_index", id_number),
                 certificate_no=f"32{org.kind_id}{n:08d}",
                 organization=org,
                 region_id=org.region_id,

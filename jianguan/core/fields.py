@@ -84,3 +84,13 @@ class BlindIndex:
 def declared_blind_indexes(model: type[models.Model]) -> tuple[BlindIndex, ...]:
     """The model's ``blind_index_columns`` declarations (none when it declares nothing)."""
     return tuple(getattr(model, "blind_index_columns", ()))
+
+
+def index_value(model: type[models.Model], column: str, value: str | None) -> str:
+    """The value a service stores in the blind-index ``column`` of ``model`` for the plain ``value``: the
+    declaration's own formula (:meth:`BlindIndex.compute`), so what services write and what ``jianguan keys
+    rotate`` recomputes cannot drift apart."""
+    for declared in declared_blind_indexes(model):
+        if declared.column == column:
+            return declared.compute(value)
+    raise LookupError(f"{model.__name__} declares no blind index column {column!r}")

@@ -26,7 +26,7 @@ from jianguan.core import audit, bulkload
 from jianguan.core.access import check_in_scope
 from jianguan.core.deferred import on_commit_once
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
-from jianguan.core.fields import blind_index
+from jianguan.core.fields import index_value
 from jianguan.core.models import (
     ApiToken,
     DepartmentKind,
@@ -632,7 +632,7 @@ def create_officer(*, actor: Any, **data: Any) -> EnforcementOfficer:
     organization: Organization = data["organization"]
     data["region"] = organization.region
     _check_target_in_scope(actor, organization.region, organization)
-    index = blind_index(data["id_number"])
+    index = index_value(EnforcementOfficer, "id_number_index", data["id_number"])
     if EnforcementOfficer.objects.filter(id_number_index=index).exists():
         raise DomainError("officer.exists", "该身份证号码的执法人员已登记。", fields={"id_number": ["已登记。"]})
     if EnforcementOfficer.objects.filter(certificate_no=data.get("certificate_no")).exists():
@@ -653,7 +653,7 @@ def update_officer(officer: EnforcementOfficer, *, actor: Any, **data: Any) -> E
         data["region"] = data["organization"].region
         _check_target_in_scope(actor, data["region"], data["organization"])
     if "id_number" in data:
-        data["id_number_index"] = blind_index(data["id_number"])
+        data["id_number_index"] = index_value(EnforcementOfficer, "id_number_index", data["id_number"])
         if EnforcementOfficer.objects.filter(id_number_index=data["id_number_index"]).exclude(pk=officer.pk).exists():
             raise DomainError("officer.exists", "该身份证号码的执法人员已登记。", fields={"id_number": ["已登记。"]})
     if data.get("certificate_no") and (

@@ -94,14 +94,14 @@ def make_subject(region_code: str, **kw: Any) -> Subject:
 
 
 def make_officer(org: Organization, **kw: Any) -> EnforcementOfficer:
-    from jianguan.core.fields import blind_index
+    from jianguan.core.fields import index_value
 
     n = next(_serial)
     id_number = kw.pop("id_number", make_id_number(f"{org.region_id}1985{(n % 12) + 1:02d}01{n % 1000:03d}"))
     officer = EnforcementOfficer(
         name=kw.pop("name", f"执法员{n}"),
         id_number=id_number,
-        id_number_index=blind_index(id_number),
+        id_number_index=index_value(EnforcementOfficer, "id_number_index", id_number),
         certificate_no=kw.pop("certificate_no", f"JS{org.region_id}{n:06d}"),
         organization=org,
         region_id=org.region_id,
