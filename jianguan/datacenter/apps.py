@@ -25,5 +25,7 @@ class DatacenterConfig(AppConfig):
 
         from jianguan.core.keyring import register_rotation
         from jianguan.datacenter.personal import reencrypt_records
+        from jianguan.datacenter.store import reseal_store
 
         register_rotation("datacenter.personal_copies", reencrypt_records)
+        register_rotation("datacenter.batch_store", reseal_store)

@@ -8,7 +8,11 @@ are refused), claims it by renaming it into ``.processing/`` (so two scans never
 like an upload (``services.submit_file``: kept unchanged in the batch store; content already loaded, or being
 loaded, by the source is not processed again) and moves it on:
 
-- ``.done/<YYYY-MM-DD>/<batch id>-<name>`` once it is registered as a batch (the batch then runs as a job);
+- once it is registered as a batch (the batch then runs as a job) the file itself is removed — its content is kept,
+  encrypted, in the batch store (:mod:`store`) — and a receipt ``.done/<YYYY-MM-DD>/<batch id>-<name>.receipt.txt``
+  names the batch, the file, its size and SHA-256 (no content), so nothing of the delivery stays in clear here;
+  clear copies kept by earlier versions (``.done/<day>/<batch id>-<name>``) are replaced by receipts by
+  ``jianguan datacenter seal-store`` (:func:`clear_done_copies`);
 - ``.rejected/<YYYY-MM-DD>/<name>`` with ``<name>.reason.txt`` (in Chinese) when it cannot be taken at all, e.g.
   an unsupported format, a disabled source, or an unreadable file.
 
@@ -165,7 +169,51 @@ def _take(source: Source, path: Path, folder: Path, actor: Any, result: ScanResu
         logger.warning("inbox file %s of source %s rejected: %s", path.name, source.code, reason)
         return
     try:
-        _move(path, folder / ".done" / day, f"{batch.pk}-{path.name}")
+        size = path.stat().st_size
+        _write_receipt(folder / ".done" / day, f"{batch.pk}-{path.name}", batch, size)
+        path.unlink()
     except OSError:  # registered; a later scan finds the claim and its content is skipped
-        logger.exception("could not move the delivered inbox file %s to .done", path)
+        logger.exception("could not replace the delivered inbox file %s by its receipt in .done", path)
     result.taken.append((source.code, path.name, batch.pk))
+
+
+RECEIPT_SUFFIX = ".receipt.txt"
+
+
+def _write_receipt(folder: Path, name: str, batch: Any, size: int) -> Path:
+    """A small text file in place of a delivered file: which batch holds it, and how to recognise it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (name + RECEIPT_SUFFIX)
+    target.write_text(
+        f"批次：#{batch.pk}\n数据源：{batch.source.code}\n文件：{batch.file_name}\n大小：{size} 字节\n"
+        f"SHA-256：{batch.content_hash}\n登记时间：{timezone.localtime(batch.created_at).isoformat()}\n"
+        f"文件内容已加密保存在数据中心批次存储中（批次#{batch.pk}），此处不保留明文副本。\n", encoding="utf-8")
+    return target
+
+
+def clear_done_copies(*, dry_run: bool = False) -> int:
+    """Replace each clear copy an earlier version left in a ``.done/`` folder (``<batch id>-<name>``) by its receipt,
+    once the batch store holds that content (same SHA-256, the batch's file stored); returns how many were (or, with
+    ``dry_run``, would be) replaced. Copies whose batch is gone or holds other content are left as they are."""
+    from jianguan.datacenter import store
+    from jianguan.datacenter.models import Batch
+    from jianguan.datacenter.pipeline.extract import file_sha256
+
+    root = inbox_root()
+    if not root.is_dir():
+        return 0
+    replaced = 0
+    for path in sorted(root.glob("*/.done/*/*")):
+        head, sep, _rest = path.name.partition("-")
+        if not path.is_file() or path.name.endswith(RECEIPT_SUFFIX) or not sep or not head.isdigit():
+            continue
+        batch = Batch.objects.select_related("source").filter(pk=int(head)).first()
+        if batch is None or not batch.content_hash or not store.input_location(batch.stored_path)[0].exists():
+            continue
+        if file_sha256(path) != batch.content_hash:
+            continue
+        replaced += 1
+        if not dry_run:
+            _write_receipt(path.parent, path.name, batch, path.stat().st_size)
+            path.unlink()
+    return replaced

@@ -4,11 +4,11 @@
 the platform's blind-index key, i.e. the active key of ``JIANGUAN_FIELD_KEYS``). A hash cannot be turned back into
 the number and the master record does not keep it, so a rotation re-keys from the stored source data: every lineage
 record that names ``phone_index`` points at the source row (batch, row) whose phone set the key, and the batch store
-keeps each batch's delivered rows (``raw.parquet``, see :mod:`jianguan.datacenter.selectors`). Each such phone gives
-its key under the old pepper (the key id the keys were made with, still in the key ring) and under the new one; a
-record's key is replaced by the new key of the phone whose old key it is — so a phone is only ever trusted when it
-reproduces the stored key. A record whose key no stored row reproduces (its batch files were removed) has its key
-cleared: a stale key matches nothing, and the next batch that brings the phone sets it again.
+keeps each batch's delivered rows (``raw.parquet.sealed``, decrypted in memory, see :mod:`jianguan.datacenter.store`).
+Each such phone gives its key under the old pepper (the key id the keys were made with, still in the key ring) and
+under the new one; a record's key is replaced by the new key of the phone whose old key it is — so a phone is only
+ever trusted when it reproduces the stored key. A record whose key no stored row reproduces (its batch files were
+removed) has its key cleared: a stale key matches nothing, and the next batch that brings the phone sets it again.
 
 The keys the data centre keeps beside the records are translated the same way: those in the values of links not
 split (``EntityLink.record``: ``phone_index`` and ``replaced.phone_index``, used by a split) and those of open
@@ -75,19 +75,16 @@ def _phone_rows() -> dict[int, set[int]]:
 
 def _read_phones(rows: dict[int, set[int]]) -> dict[tuple[int, int], str]:
     """The phone of each (batch, row) as delivered, from the batch's copy of its rows (those still stored)."""
-    import pyarrow.parquet as pq
-
-    from jianguan.datacenter.selectors import raw_copy_path
+    from jianguan.datacenter import store
 
     phones: dict[tuple[int, int], str] = {}
     for batch_id, wanted in sorted(rows.items()):
-        path = raw_copy_path(batch_id)
-        if not path.exists():
-            continue
-        try:
-            table = pq.read_table(str(path), columns=["row_no", "phone"],
-                                  filters=[("row_no", "in", sorted(wanted))])
+        try:  # decrypted in memory; a copy that fails authentication stops the re-key (StoreError)
+            table = store.read_raw_table(batch_id, columns=["row_no", "phone"],
+                                         filters=[("row_no", "in", sorted(wanted))])
         except (KeyError, ValueError):  # no phone column in this delivery
+            continue
+        if table is None:  # the batch's files were removed from the store
             continue
         for row_no, phone in zip(table.column("row_no").to_pylist(), table.column("phone").to_pylist(),
                                  strict=True):

@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from jianguan.core.access import get_object_for
 from jianguan.core.models import Subject
-from jianguan.datacenter import conf
+from jianguan.datacenter import store
 from jianguan.datacenter.linkage.features import phone_match
 from jianguan.datacenter.models import LineageRecord
 from jianguan.datacenter.pipeline.fields import LINEAGE_LABELS, MASTER_FIELDS, STEP_LABELS, decode_steps
 from jianguan.lib.masking import mask_address, mask_name, mask_phone
 
-RAW_COPY = "raw.parquet"
+logger = logging.getLogger(__name__)
+RAW_COPY = store.RAW_COPY  # kept sealed as ``raw.parquet.sealed`` (see ``store``)
 #: The fields a master record's explanation lists: its master fields, then the phone's keyed hash.
 EXPLAINED_FIELDS = (*MASTER_FIELDS, "phone_index")
 
 
+def raw_rows(batch_id: int, row_nos: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Rows as delivered (canonical field names, values before any step) by row number, from the batch's raw copy
+    (decrypted in memory, once per call). A raw copy that fails authentication is logged and read as missing."""
+    wanted = sorted(set(row_nos))
+    try:
+        table = store.read_raw_table(batch_id, filters=[("row_no", "in", wanted)]) if wanted else None
+    except store.StoreError as exc:
+        logger.error("batch %s: the raw copy cannot be read: %s", batch_id, exc.message)
+        return {}
+    if table is None:
+        return {}
+    return {int(row["row_no"]): {k: v for k, v in row.items() if k != "row_no" and v is not None}
+            for row in table.to_pylist()}
+
+
 def raw_row(batch_id: int, row_no: int) -> dict[str, Any] | None:
     """The row as delivered (canonical field names, values before any step), from the batch's raw copy."""
-    path = conf.batch_dir(batch_id) / RAW_COPY
-    if not path.exists():
-        return None
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(str(path), filters=[("row_no", "=", row_no)])
-    rows = table.to_pylist()
-    if not rows:
-        return None
-    return {k: v for k, v in rows[0].items() if k != "row_no" and v is not None}
+    return raw_rows(batch_id, [row_no]).get(row_no)
 
 
 def _value(subject: Subject, field: str) -> str:
@@ -64,7 +73,11 @@ def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
     delivered values alike."""
     subject = get_object_for(user, Subject, subject_id, "view")
     records = list(LineageRecord.objects.filter(subject=subject).select_related("source", "batch").order_by("-id"))
-    raw_cache: dict[tuple[int, int], dict[str, Any] | None] = {}
+    wanted: dict[int, set[int]] = {}
+    for record in records:
+        wanted.setdefault(record.batch_id, set()).add(record.row_no)
+    raw_cache = {(batch_id, row_no): row for batch_id, rows in wanted.items()
+                 for row_no, row in raw_rows(batch_id, rows).items()}
     fields = []
     personal = subject.personal_data_fields()
     for field in EXPLAINED_FIELDS:
@@ -74,10 +87,7 @@ def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
                                  "value": _masked(field, value) if field in personal else value, "source": None,
                                  "history": []}
         for position, record in enumerate(history):
-            key = (record.batch_id, record.row_no)
-            if key not in raw_cache:
-                raw_cache[key] = raw_row(*key)
-            raw = raw_cache[key] or {}
+            raw = raw_cache.get((record.batch_id, record.row_no)) or {}
             item = {
                 "lineage_id": record.pk, "batch": record.batch_id, "source": record.source.code,
                 "source_name": record.source.name, "row": record.row_no, "action": record.action,
@@ -93,4 +103,5 @@ def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
 
 
 def raw_copy_path(batch_id: int) -> Path:
-    return conf.batch_dir(batch_id) / RAW_COPY
+    """The batch's raw copy in the store (sealed; in clear only in a store not converted yet)."""
+    return store.raw_copy_path(batch_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from jianguan.core import services as core_services
 from jianguan.core.access import check_in_scope
 from jianguan.core.errors import ConflictError, DomainError, ScopeViolation
 from jianguan.core.models import Organization, Region, Subject
-from jianguan.datacenter import conf, personal
+from jianguan.datacenter import conf, personal, store
 from jianguan.datacenter.choices import (
     BatchKind,
     BatchStatus,
@@ -156,37 +156,30 @@ def check_ingest_allowed(actor: Any, source: Source) -> None:
                           "目录清单库和投诉举报库由目录清单、投诉举报模块的事件自动汇聚，不接收批量数据。")
 
 
-def _store_file(batch: Batch, path: Path, file_name: str) -> Path:
-    target = conf.batch_dir(batch.pk) / ("input" + Path(file_name).suffix.lower())
-    shutil.copyfile(path, target)
-    return target
-
-
 def submit_file(source: Source, *, actor: Any, path: Path, file_name: str, file_format: str | None = None,
                 force: bool = False) -> Batch:
     """Batch exchange: register a delivered file and start processing it in a background job.
 
-    The file is kept unchanged in the batch store. The same content delivered again by the same source — loaded,
-    or still waiting or running — is not processed a second time (the new batch is marked as skipped) unless
-    ``force`` is given.
+    The file is kept unchanged in the batch store, encrypted (``store``: sealed in one pass that also computes the
+    SHA-256 of the content as delivered). The same content delivered again by the same source — loaded, or still
+    waiting or running — is not processed a second time (the new batch is marked as skipped) unless ``force`` is
+    given.
     """
-    from jianguan.datacenter.pipeline.extract import file_sha256
-
     check_ingest_allowed(actor, source)
     file_format = file_format or source.file_format or Path(file_name).suffix.lower().lstrip(".")
     if file_format not in FileFormat.values:
         raise DomainError("batch.format", "不支持的文件格式（CSV、XLSX、JSON Lines、Parquet）。",
                           fields={"file": ["不支持的文件格式。"]})
-    content_hash = file_sha256(path)
     with transaction.atomic():
-        previous = (Batch.objects.filter(source=source, content_hash=content_hash,
-                                         status__in=(BatchStatus.LOADED, BatchStatus.PENDING, BatchStatus.RUNNING))
-                    .order_by("id").first())
         batch: Batch = Batch.objects.create(
             source=source, kind=BatchKind.FILE, file_name=Path(file_name).name[:255], file_format=file_format,
-            content_hash=content_hash, created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor if getattr(actor, "pk", None) else None,
         )
-        batch.stored_path = str(_store_file(batch, path, file_name))
+        stored, content_hash = store.store_input(batch.pk, path, file_name)
+        batch.stored_path, batch.content_hash = str(stored), content_hash
+        previous = (Batch.objects.filter(source=source, content_hash=content_hash,
+                                         status__in=(BatchStatus.LOADED, BatchStatus.PENDING, BatchStatus.RUNNING))
+                    .exclude(pk=batch.pk).order_by("id").first())
         if previous is not None and not force:
             batch.status = BatchStatus.SKIPPED
             batch.duplicate_of = previous
@@ -213,19 +206,24 @@ def _start(batch: Batch, actor: Any) -> None:
 def submit_records(source: Source, *, actor: Any, records: list[dict[str, Any]], kind: str,
                    idempotency_key: str = "", watermark_from: str = "", watermark_to: str = "",
                    parent: Batch | None = None, run_now: bool = False, content_hash: str = "") -> Batch:
-    """A batch from records already in memory (a pull, a push, re-run corrections): stored as Parquet."""
-    from jianguan.datacenter.pipeline.extract import file_sha256, records_to_parquet
+    """A batch from records already in memory (a pull, a push, re-run corrections): stored as Parquet, encrypted
+    (``store``; the Parquet file is built in memory, never written in clear)."""
+    import hashlib
+    import io
 
+    from jianguan.datacenter.pipeline.extract import records_to_parquet
+
+    buffer = io.BytesIO()
+    records_to_parquet(records, buffer)
+    data = buffer.getvalue()
     with transaction.atomic():
         batch: Batch = Batch.objects.create(
             source=source, kind=kind, file_name=f"{kind}.parquet", file_format=FileFormat.PARQUET,
             idempotency_key=idempotency_key, watermark_from=watermark_from, watermark_to=watermark_to,
             parent=parent, created_by=actor if getattr(actor, "pk", None) else None,
         )
-        target = conf.batch_dir(batch.pk) / "input.parquet"
-        records_to_parquet(records, target)
-        batch.stored_path = str(target)
-        batch.content_hash = content_hash or file_sha256(target)
+        batch.stored_path = str(store.store_input_bytes(batch.pk, data))
+        batch.content_hash = content_hash or hashlib.sha256(data).hexdigest()
         batch.save()
         if run_now:
             audit.record_event("datacenter.batch.submitted", target=batch,
@@ -243,12 +241,12 @@ def submit_records(source: Source, *, actor: Any, records: list[dict[str, Any]],
 
 def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
     """Run one batch end to end (called by the ingest job). Claims the batch first, so a second delivery of the
-    job does nothing; on failure nothing of the batch is loaded and the batch records why."""
-    from jianguan.datacenter.pipeline import loader, runner
-    from jianguan.datacenter.pipeline.engines import make_engine
-    from jianguan.datacenter.pipeline.extract import ExtractError, prepare
-    from jianguan.datacenter.pipeline.master import DatabaseMasterData
-    from jianguan.datacenter.pipeline.reference import load_reference
+    job does nothing; on failure nothing of the batch is loaded and the batch records why.
+
+    The delivered file is decrypted into the batch's private ``work/`` for the run only, and ``work/`` is removed
+    when it ends, either way (``store.opened_input``); a stored file that fails authentication fails the batch."""
+    from jianguan.datacenter.pipeline import loader
+    from jianguan.datacenter.pipeline.extract import ExtractError
 
     claimed = Batch.objects.filter(pk=batch_id, status=BatchStatus.PENDING).update(
         status=BatchStatus.RUNNING, started_at=timezone.now())
@@ -269,25 +267,8 @@ def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
             reporter.progress(index, labels.get(step, step))
 
     try:
-        work = conf.batch_dir(batch.pk) / "work"
-        prepared = prepare(Path(batch.stored_path), batch.file_format, work)
-        steps = ["extract", *prepared.steps]
-        if batch.kind == BatchKind.CORRECTION:
-            steps.append("correction")
-        today = timezone.localdate()
-        spec = runner.BatchSpec(
-            batch_id=batch.pk, source_id=source.pk, priority=source.priority,
-            scope_prefix=source.region.scope_prefix, today=today.isoformat(),
-            fresh_from=(today - dt.timedelta(days=source.freshness_days)).isoformat(),
-            mapping=(None if batch.kind == BatchKind.CORRECTION else (source.field_mapping or None)),
-            null_markers=tuple(source.options["null_markers"]) if source.options.get("null_markers") else None,
-            capital_unit=source.options.get("capital_unit", "10k"),
-            batch_steps=tuple(steps),
-            raw_copy=str(conf.batch_dir(batch.pk) / "raw.parquet"),
-            phone_pepper=conf.phone_pepper(),
-        )
-        with make_engine(engine_name) as engine:
-            result = runner.run_entities(engine, prepared, spec, load_reference(), DatabaseMasterData(), progress)
+        with store.opened_input(batch.pk, batch.stored_path) as (delivered, work):
+            result, prepared = _run_entity_pipeline(batch, delivered, work, engine_name, progress)
         progress("integrate", len(labels))
         written = loader.write_result(batch, result)
     except Exception as exc:
@@ -326,6 +307,43 @@ def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
             "engine": engine_name}
 
 
+def _run_entity_pipeline(batch: Batch, delivered: Path, work: Path, engine_name: str,
+                         progress: Any) -> tuple[Any, Any]:
+    """Extract and run the entity pipeline over the batch's delivered file (in clear in ``work/`` for the run);
+    the engine's raw copy is sealed into the store before anything is loaded."""
+    from jianguan.datacenter.pipeline import runner
+    from jianguan.datacenter.pipeline.engines import make_engine
+    from jianguan.datacenter.pipeline.extract import prepare
+    from jianguan.datacenter.pipeline.master import DatabaseMasterData
+    from jianguan.datacenter.pipeline.reference import load_reference
+
+    source = batch.source
+    prepared = prepare(delivered, batch.file_format, work)
+    steps = ["extract", *prepared.steps]
+    if batch.kind == BatchKind.CORRECTION:
+        steps.append("correction")
+    today = timezone.localdate()
+    raw_copy = store.raw_copy_target(work)
+    spec = runner.BatchSpec(
+        batch_id=batch.pk, source_id=source.pk, priority=source.priority,
+        scope_prefix=source.region.scope_prefix, today=today.isoformat(),
+        fresh_from=(today - dt.timedelta(days=source.freshness_days)).isoformat(),
+        mapping=(None if batch.kind == BatchKind.CORRECTION else (source.field_mapping or None)),
+        null_markers=tuple(source.options["null_markers"]) if source.options.get("null_markers") else None,
+        capital_unit=source.options.get("capital_unit", "10k"),
+        batch_steps=tuple(steps),
+        raw_copy=str(raw_copy),
+        phone_pepper=conf.phone_pepper(),
+    )
+    with make_engine(engine_name) as engine:
+        result = runner.run_entities(engine, prepared, spec, load_reference(), DatabaseMasterData(), progress)
+    if raw_copy.exists():
+        started = time.perf_counter()
+        store.seal_raw_copy(batch.pk, raw_copy)
+        result.timings.append({"step": "seal raw copy", "seconds": round(time.perf_counter() - started, 3)})
+    return result, prepared
+
+
 def _process_library_batch(batch: Batch, reporter: Any = None) -> dict[str, Any]:
     """A record library's batch: extract, check every row against the library's schema, quarantine the rows that
     fail, and write the others (insert or update on the key) with their batch and row — all in one transaction."""
@@ -339,10 +357,11 @@ def _process_library_batch(batch: Batch, reporter: Any = None) -> dict[str, Any]
         if reporter is not None:
             reporter.total(3)
             reporter.progress(0, "抽取")
-        prepared = prepare(Path(batch.stored_path), batch.file_format, conf.batch_dir(batch.pk) / "work")
-        with make_engine(engine_name) as engine:
-            headers = load_source_table(engine, prepared)
-            rows = engine.fetch_rows("SELECT * FROM dc_src ORDER BY row_no")
+        with store.opened_input(batch.pk, batch.stored_path) as (delivered, work):
+            prepared = prepare(delivered, batch.file_format, work)
+            with make_engine(engine_name) as engine:
+                headers = load_source_table(engine, prepared)
+                rows = engine.fetch_rows("SELECT * FROM dc_src ORDER BY row_no")
         spec = libraries.spec_for(source.library, source.options or {})
         mapping = spec.mapping(headers, None if batch.kind == BatchKind.CORRECTION else (source.field_mapping or None))
         if reporter is not None:

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -102,7 +102,7 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _write_text_parquet(headers: list[str], rows: list[list[str | None]], target: Path) -> None:
+def _write_text_parquet(headers: list[str], rows: list[list[str | None]], target: Path | BinaryIO) -> None:
     names = _unique_headers(headers)
     columns = {name: [row[i] if i < len(row) else None for row in rows] for i, name in enumerate(names)}
     table = pa.table({name: pa.array(values, type=pa.string()) for name, values in columns.items()})
@@ -123,8 +123,9 @@ def _unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
-def records_to_parquet(records: list[dict[str, Any]], target: Path) -> None:
-    """JSON objects (pushed or pulled records) to a text-only Parquet file; keys in first-seen order."""
+def records_to_parquet(records: list[dict[str, Any]], target: Path | BinaryIO) -> None:
+    """JSON objects (pushed or pulled records) to a text-only Parquet file (or a binary stream, e.g. a buffer to be
+    encrypted); keys in first-seen order."""
     headers: list[str] = []
     seen: set[str] = set()
     for record in records:

@@ -28,7 +28,7 @@ def _scan(capture, **kw):
         return inbox.scan_inboxes(actor=services.SystemActor(), **kw)
 
 
-def test_a_dropped_file_is_loaded_and_moved_to_done(source, django_capture_on_commit_callbacks) -> None:
+def test_a_dropped_file_is_loaded_and_leaves_a_receipt_in_done(source, django_capture_on_commit_callbacks) -> None:
     _drop(source, "2026-12-01.csv", [[uscc("320106", 1), "南京鑫盛科技有限公司", "张三", "南京市鼓楼区中山路1号",
                                       "320106"]])
     result = _scan(django_capture_on_commit_callbacks)
@@ -38,8 +38,13 @@ def test_a_dropped_file_is_loaded_and_moved_to_done(source, django_capture_on_co
     assert batch.status == "loaded" and batch.file_name == "2026-12-01.csv"
     assert Subject.objects.filter(uscc=uscc("320106", 1)).exists()
     assert inbox.waiting_files(source) == []
-    done = list((inbox.inbox_of(source) / ".done").rglob("*.csv"))
-    assert [p.name for p in done] == [f"{batch_id}-2026-12-01.csv"]
+    # the file itself is gone (its content is sealed in the batch store); a receipt names the batch
+    done = list((inbox.inbox_of(source) / ".done").rglob("*"))
+    [receipt] = [p for p in done if p.is_file()]
+    assert receipt.name == f"{batch_id}-2026-12-01.csv.receipt.txt"
+    text = receipt.read_text(encoding="utf-8")
+    assert f"批次：#{batch_id}" in text and batch.content_hash in text
+    assert "南京鑫盛科技有限公司" not in text
 
 
 def test_files_still_being_written_are_left_alone(source, django_capture_on_commit_callbacks) -> None:

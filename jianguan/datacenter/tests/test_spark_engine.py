@@ -148,3 +148,9 @@ def test_a_batch_runs_on_spark_when_configured(data_admin, source, delivery, mon
     assert batch.engine == "spark"
     assert batch.rows_quarantined == 3
     assert Subject.objects.get(uscc=uscc("320106", 2)).status == "revoked"
+    # the store holds the delivery and Spark's raw copy (a directory of parts, joined) sealed, and no work files
+    from jianguan.datacenter import conf, store
+
+    assert sorted(p.name for p in conf.batch_dir(batch.pk).iterdir()) == ["input.csv.sealed", "raw.parquet.sealed"]
+    assert b"13900000008" not in (conf.batch_dir(batch.pk) / "raw.parquet.sealed").read_bytes()
+    assert store.read_raw_table(batch.pk).num_rows == 10

@@ -12,6 +12,10 @@
     after the blind-index key changed (a new active key in ``JIANGUAN_FIELD_KEYS``, the old one still in the ring),
     re-key every master record's phone key from the old key's pepper to the current one (see
     :mod:`jianguan.datacenter.rekey`);
+``seal-store [--dry-run]``
+    encrypt the batch store's files still in clear (stored before the encryption), re-encrypt sealed ones under an
+    older key with the active key, remove leftover ``work/`` files and replace the drop folders' clear ``.done/``
+    copies by receipts (see :mod:`jianguan.datacenter.store`; ``jianguan keys rotate`` runs the same);
 ``train_model [--records N] [--seed S]``
     retrain the shipped default linkage model on generated data.
 """
@@ -29,7 +33,7 @@ from jianguan.core import audit
 
 
 class Command(BaseCommand):
-    help = "Data centre tools: resolve, ingest, pull, scan-inbox, rekey-phones, train_model."
+    help = "Data centre tools: resolve, ingest, pull, scan-inbox, rekey-phones, seal-store, train_model."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -54,6 +58,8 @@ class Command(BaseCommand):
         rekey.add_argument("--from-key", required=True, metavar="KEY_ID",
                            help="id of the key (still in JIANGUAN_FIELD_KEYS) the current phone keys were made with")
         rekey.add_argument("--dry-run", action="store_true")
+        seal = sub.add_parser("seal-store", help="encrypt the batch store's clear files, re-encrypt old-key ones")
+        seal.add_argument("--dry-run", action="store_true")
         train = sub.add_parser("train_model", help="retrain the shipped default linkage model")
         train.add_argument("--records", type=int, default=200_000)
         train.add_argument("--seed", type=int, default=7)
@@ -132,6 +138,7 @@ class Command(BaseCommand):
             self.stdout.write(f"no file waiting under {inbox.inbox_root()}")
 
     def handle_rekey_phones(self, options: dict[str, Any]) -> None:
+        from jianguan.core.errors import DomainError
         from jianguan.datacenter.rekey import RekeyError, rekey_subject_phones
         from jianguan.lib.crypto import CryptoError
 
@@ -140,11 +147,31 @@ class Command(BaseCommand):
                 result = rekey_subject_phones(from_key=options["from_key"], dry_run=options["dry_run"])
         except (CryptoError, RekeyError) as exc:
             raise CommandError(str(exc)) from None
+        except DomainError as exc:  # a stored raw copy that does not open
+            raise CommandError(exc.message) from None
         verb = "would re-key" if options["dry_run"] else "re-keyed"
         self.stdout.write(
             f"{verb} {result.rekeyed} master records ({result.current} already current, {result.cleared} cleared: "
             f"no stored source row gives their phone; {result.rows_read} source rows read); "
             f"{result.links} links, {result.conflicts} open conflicts translated")
+
+    def handle_seal_store(self, options: dict[str, Any]) -> None:
+        from django.db import transaction
+
+        from jianguan.datacenter.store import reseal_store
+        from jianguan.lib.crypto import CryptoError
+
+        try:
+            with audit.audit_context(actor_name="system:datacenter"), transaction.atomic():
+                counts = reseal_store(options["dry_run"])
+        except CryptoError as exc:
+            raise CommandError(str(exc)) from None
+        verb = "would seal" if options["dry_run"] else "sealed"
+        self.stdout.write(
+            f"{verb} {counts['sealed']} files stored in clear; re-encrypted {counts['reencrypted']} of "
+            f"{counts['files']} sealed files under the active key; {counts['work_removed']} leftover work "
+            f"directories removed; {counts['receipts']} clear .done copies replaced by receipts"
+            + (" (dry run: nothing changed)" if options["dry_run"] else ""))
 
     def handle_train_model(self, options: dict[str, Any]) -> None:
         from jianguan.datacenter.linkage.training import DEFAULT_MODEL_PATH, train_default_model
