@@ -229,15 +229,15 @@ def reseal_store(dry_run: bool = False) -> dict[str, int]:
     (only where the batch holds the same content). A sealed file under a key the ring lacks stops the run before
     anything changes. One audit event ``datacenter.batch_store.resealed`` with the counts; again → zeros.
 
-    Returns ``{"files", "reencrypted", "sealed", "work_removed", "receipts"}`` (``files``: sealed files looked
-    at). Has the ``core.keyring.RotationHook`` shape (``jianguan keys rotate``)."""
+    Returns ``{"reencrypted", "sealed", "work_removed", "receipts"}`` (all zero when nothing is left to do, as
+    ``jianguan keys status`` expects). Has the ``core.keyring.RotationHook`` shape (``jianguan keys rotate``)."""
     from jianguan.datacenter import inbox
     from jianguan.datacenter.choices import BatchStatus
     from jianguan.datacenter.models import Batch
 
     cipher = file_cipher()
     running = set(Batch.objects.filter(status=BatchStatus.RUNNING).values_list("id", flat=True))
-    counts = {"files": 0, "reencrypted": 0, "sealed": 0, "work_removed": 0, "receipts": 0}
+    counts = {"reencrypted": 0, "sealed": 0, "work_removed": 0, "receipts": 0}
     stale: list[tuple[int, Path, str]] = []
     clear: list[tuple[int, Path, str]] = []
     work: list[int] = []
@@ -250,7 +250,6 @@ def reseal_store(dry_run: bool = False) -> dict[str, int]:
                     work.append(batch_id)
                 continue
             if path.name.endswith(SEALED):
-                counts["files"] += 1
                 try:
                     key_id = sealed_key_id(path)
                 except CryptoError:
@@ -288,6 +287,6 @@ def reseal_store(dry_run: bool = False) -> dict[str, int]:
     for batch_id in work:
         remove_work(batch_id)
     counts["receipts"] = inbox.clear_done_copies(dry_run=False)
-    if any(v for k, v in counts.items() if k != "files"):
+    if any(counts.values()):
         audit.record_event(RESEALED_EVENT, details={"active_key": cipher.active_key_id, **counts})
     return counts

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from jianguan.core.keyring import rotate
+from jianguan.core.keyring import status as keyring_status
 from jianguan.core.models import AuditEntry, Subject
 from jianguan.core.testing import keys
 from jianguan.datacenter import conf, inbox, selectors, services, store
@@ -176,13 +177,15 @@ def test_keys_rotate_reencrypts_the_store_so_the_old_key_can_leave(data_admin, s
     out = StringIO()
     call_command("keys", "rotate", "--dry-run", stdout=out)
     assert {sealed_key_id(p) for p in folder.iterdir()} == {"k0"}  # a dry run changes nothing
+    assert keyring_status().hooks["datacenter.batch_store"]["reencrypted"] == 2
     result = rotate()
-    assert result.hooks["datacenter.batch_store"] == {"files": 2, "reencrypted": 2, "sealed": 0,
-                                                      "work_removed": 0, "receipts": 0}
+    assert result.hooks["datacenter.batch_store"] == {"reencrypted": 2, "sealed": 0, "work_removed": 0,
+                                                      "receipts": 0}
     assert {sealed_key_id(p) for p in folder.iterdir()} == {"k1"}
     event = AuditEntry.objects.get(event=store.RESEALED_EVENT)
     assert event.details["reencrypted"] == 2 and event.details["active_key"] == "k1"
     assert rotate().hooks["datacenter.batch_store"]["reencrypted"] == 0  # again: nothing to do
+    assert not any(keyring_status().hooks["datacenter.batch_store"].values())
     field_keys("k1")  # the old key leaves the ring
     subject = Subject.objects.get(uscc=uscc("320106", 500))
     explained = {f["field"]: f for f in selectors.explain_subject(data_admin, subject.pk)["fields"]}
@@ -247,6 +250,6 @@ def test_an_old_clear_store_stays_readable_until_seal_store_converts_it(
     services.process_batch(pending.pk)
     assert Batch.objects.get(pk=pending.pk).status == "loaded"
     call_command("datacenter", "seal-store", stdout=out)
-    assert out.getvalue().endswith("sealed 0 files stored in clear; re-encrypted 0 of 4 sealed files under the "
-                                   "active key; 0 leftover work directories removed; 0 clear .done copies "
-                                   "replaced by receipts\n")
+    assert out.getvalue().endswith("sealed 0 files stored in clear; 0 sealed files re-encrypted under the active "
+                                   "key; 0 leftover work directories removed; 0 clear .done copies replaced by "
+                                   "receipts\n")

@@ -168,8 +168,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         verb = "would seal" if options["dry_run"] else "sealed"
         self.stdout.write(
-            f"{verb} {counts['sealed']} files stored in clear; re-encrypted {counts['reencrypted']} of "
-            f"{counts['files']} sealed files under the active key; {counts['work_removed']} leftover work "
+            f"{verb} {counts['sealed']} files stored in clear; {counts['reencrypted']} sealed files re-encrypted "
+            f"under the active key; {counts['work_removed']} leftover work "
             f"directories removed; {counts['receipts']} clear .done copies replaced by receipts"
             + (" (dry run: nothing changed)" if options["dry_run"] else ""))
 
