@@ -138,10 +138,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def canonical_payload(entry: Any) -> bytes:
-    """The bytes an entry's hash covers: every content field plus the previous hash, in a fixed order."""
+def _content_body(entry: Any) -> dict[str, Any]:
     body = {
-        "seq": entry.seq,
         "timestamp": entry.timestamp.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor_id": entry.actor_id,
         "actor_name": entry.actor_name,
@@ -158,12 +156,20 @@ def canonical_payload(entry: Any) -> bytes:
         "reason": entry.reason,
         "success": entry.success,
         "request_id": entry.request_id,
-        "prev_hash": entry.prev_hash,
         "algorithm": entry.algorithm,
     }
     if getattr(entry, "nonce", ""):  # entries from before nonces hash as they always did
         body["nonce"] = entry.nonce
+    return body
+
+
+def _canonical(body: dict[str, Any]) -> bytes:
     return json.dumps(_jsonable(body), ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def canonical_payload(entry: Any) -> bytes:
+    """The bytes an entry's hash covers: every content field plus the previous hash, in a fixed order."""
+    return _canonical({**_content_body(entry), "seq": entry.seq, "prev_hash": entry.prev_hash})
 
 
 def _audit_key() -> bytes:
@@ -194,10 +200,9 @@ def _anchor_mac(anchor: Any) -> str:
 
 
 def content_payload(entry: Any) -> bytes:
-    """The bytes an entry's insert-time MAC covers: its content, without its place in the chain."""
-    body = json.loads(canonical_payload(entry))
-    del body["seq"], body["prev_hash"]
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    """The bytes an entry's insert-time MAC covers: its content, without its place in the chain (the same bytes as
+    :func:`canonical_payload` without ``seq`` and ``prev_hash``: keys sorted, values made JSON-safe alike)."""
+    return _canonical(_content_body(entry))
 
 
 def _lock_chain() -> None:

@@ -63,12 +63,25 @@ def publish_many(topic: str, payloads: list[Any]) -> list[Any]:
     """``publish`` for several events of one topic, written with one statement."""
     from jianguan.core.models import OutboxEvent
 
-    written = [OutboxEvent(topic=topic, payload=dataclasses.asdict(p) if dataclasses.is_dataclass(p)
-                           and not isinstance(p, type) else p) for p in payloads]
+    written = [OutboxEvent(topic=topic, payload=_as_payload(p)) for p in payloads]
     fastinsert.insert(*written)
     ids = [str(e.id) for e in written]
     transaction.on_commit(lambda: _enqueue_many(ids), robust=True)  # the commit stands whatever happens here
     return written
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _as_payload(payload: Any) -> Any:
+    """A dataclass payload as a dict (``dataclasses.asdict``, which deep-copies every value: for the flat payloads
+    of hot paths, whose fields are all scalars, the fields are read as they are); anything else unchanged."""
+    if not dataclasses.is_dataclass(payload) or isinstance(payload, type):
+        return payload
+    values = {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}
+    if all(type(v) in _SCALARS for v in values.values()):
+        return values
+    return dataclasses.asdict(payload)
 
 
 def _enqueue_many(event_ids: list[str]) -> None:

@@ -267,3 +267,21 @@ def test_one_seal_is_scheduled_per_transaction(django_capture_on_commit_callback
         for i in range(50):
             audit.record_event("test.event", details={"i": i})
     assert [c for c in callbacks if c is audit.schedule_seal] == [audit.schedule_seal]
+
+
+@pytest.mark.django_db
+def test_the_insert_mac_covers_the_chain_bytes_without_the_chain_place() -> None:
+    """Entries stored before the content payload was computed directly (it used to be the chain payload parsed
+    and dumped again) keep verifying: the bytes are the same, whatever the details hold."""
+    import json
+
+    audit.record_event("test.payload", details={"float": 1e16, "zero": -0.0, "text": "举报人 \u2028 \"q\"",
+                                                "nested": {"b": [1, 2.5, None], "a": True}, 3: "int key",
+                                                "when": dt.date(2026, 12, 4)})
+    entry = AuditEntry.objects.order_by("-id").first()
+    assert entry is not None
+    body = json.loads(audit.canonical_payload(entry))
+    del body["seq"], body["prev_hash"]
+    legacy = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    assert audit.content_payload(entry) == legacy
+    assert audit.mac(entry.algorithm, legacy) == entry.entry_mac
