@@ -10,9 +10,13 @@ threads, each with one keep-alive connection and a minimal HTTP/1.1 client (a fe
 request, so the load generator takes little from the server).
 
 1. **Sustained run.** The clients post single tickets to ``POST /api/v1/complaints/intake/`` (each with its own
-   idempotency key) for ``--seconds``. Prints tickets/s, p50/p99 latency, the number of tickets found in the
-   database afterwards, which must equal the number of 2xx answers, and how long the worker took after the run to
-   finish the background work of every ticket.
+   idempotency key) for ``--seconds`` — as fast as they are answered (closed loop: the server is saturated and the
+   latency is the queue that ``--clients`` keeps), or with ``--rate R`` at a fixed arrival rate of R requests/s
+   in all (open loop: each client sends on its own schedule, and a request's latency counts from the time it was
+   due, so a slow answer that delays the next request is charged to it). The open loop answers "does the system
+   sustain R tickets/s, and at what latency"; the closed loop measures the most it can take. Prints tickets/s,
+   p50/p99 latency, the number of tickets found in the database afterwards, which must equal the number of 2xx
+   answers, and how long the worker took after the run to finish the background work of every ticket.
 2. **Kill run.** The same load, but the server's whole process group gets SIGKILL after ``--kill-after`` seconds
    and is restarted; clients retry every unanswered request with the same idempotency key (bounded attempts and
    time). Prints acknowledged keys, rows found, lost (acknowledged but missing) and duplicated tickets: both must be 0.
@@ -312,13 +316,24 @@ class RawHTTP:
 
 
 def client_loop(port: int, token: str, phase: Phase, prefix: str, stop: threading.Event, index: int,
-                retry: bool, max_seconds: float, batch: int = 0) -> None:
+                retry: bool, max_seconds: float, batch: int = 0, interval: float = 0.0, offset: float = 0.0) -> None:
+    """One client. Closed loop (``interval`` 0): the next request as soon as the last is answered. Open loop: the
+    n-th request is due at ``offset + n * interval`` seconds after the start, whether or not earlier ones were slow,
+    and its latency counts from that due time (a request sent late because the previous one was still waiting is
+    charged the wait: no coordinated omission)."""
     rng = random.Random(index)
     auth = {"Authorization": f"Bearer {token}"}
     n = 0
     hard_stop = time.monotonic() + max_seconds
     http = RawHTTP(port)
+    origin = time.perf_counter()
     while not stop.is_set() and time.monotonic() < hard_stop:
+        due = None
+        if interval:
+            due = origin + offset + n * interval
+            wait = due - time.perf_counter()
+            if wait > 0 and stop.wait(wait):
+                break
         n += 1
         if batch:
             keys = [f"{prefix}-{index}-{n}-{i}" for i in range(batch)]
@@ -343,12 +358,13 @@ def client_loop(port: int, token: str, phase: Phase, prefix: str, stop: threadin
                         status = 0
             except (OSError, ValueError):
                 status = 0
-            elapsed = time.perf_counter() - started
+            answered = time.perf_counter()
+            elapsed = answered - (due if due is not None and attempts == 1 else started)
             if 200 <= status < 300:
                 with phase.lock:
                     phase.ok += len(keys)
                     phase.latencies.append(elapsed)
-                    phase.finished.append(started + elapsed)
+                    phase.finished.append(answered)
                     phase.acked.update(keys)
                     phase.retries += attempts - 1
                 break
@@ -363,10 +379,14 @@ def client_loop(port: int, token: str, phase: Phase, prefix: str, stop: threadin
 
 
 def drive(port: int, token: str, phase: Phase, prefix: str, clients: int, seconds: float, retry: bool,
-          during: object = None, batch: int = 0) -> float:
+          during: object = None, batch: int = 0, rate: float = 0.0) -> float:
+    """``clients`` threads for ``seconds``; with ``rate`` (requests/s in all) each sends on a fixed schedule of
+    ``rate / clients`` requests/s, the clients' schedules staggered evenly (open loop)."""
     stop = threading.Event()
+    interval = clients / rate if rate else 0.0
     threads = [threading.Thread(target=client_loop, args=(port, token, phase, prefix, stop, i, retry, seconds + 5,
-                                                          batch), daemon=True) for i in range(clients)]
+                                                          batch, interval, interval * i / clients), daemon=True)
+               for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -442,6 +462,10 @@ def main() -> None:
     parser.add_argument("--worker-priority", choices=["idle", "nice"], default="idle",
                         help="the Celery worker in Linux's idle scheduling class (default, as docs/operations/"
                              "deployment.md advises for a worker beside the web server) or at nice 10")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="open loop: offer this many requests/s in all, spread over --clients on a fixed "
+                             "schedule, latency counted from each request's due time (0: closed loop, every "
+                             "client sends again as soon as it is answered)")
     parser.add_argument("--latency-log", default="",
                         help="write 'seconds-into-run latency-ms' per answer of the sustained run to this file")
     parser.add_argument("--no-worker", action="store_true",
@@ -464,6 +488,7 @@ def main() -> None:
         env["JIANGUAN_BROKER_URL"] = args.broker
         env["JIANGUAN_CACHE_URL"] = args.broker  # one debounce window per deployment, not per process
     mode = f"batch endpoint, {args.batch} tickets per request" if args.batch else "single-ticket endpoint"
+    mode += f"; open loop, {args.rate:g} requests/s offered" if args.rate else "; closed loop"
     background = ("embedded (no broker)" if args.no_worker
                   else f"broker {args.broker} + 1 Celery worker ({args.worker_priority} priority)")
     print(f"database {args.database}; gunicorn gthread {args.workers}×{args.threads}; {background}; "
@@ -482,11 +507,12 @@ def main() -> None:
     server = start_server(env, args.port, args.workers, args.threads)
     try:
         warm = Phase("warm-up")
-        drive(port, token, warm, "warm", args.clients, 5, retry=False, batch=args.batch)
+        drive(port, token, warm, "warm", args.clients, 5, retry=False, batch=args.batch, rate=args.rate)
         drain(args.database, worker, quiet=True)
         steady = Phase("sustained")
         before = cpu_by_part(server, worker, args.database)
-        elapsed = drive(port, token, steady, "p1", args.clients, args.seconds, retry=False, batch=args.batch)
+        elapsed = drive(port, token, steady, "p1", args.clients, args.seconds, retry=False, batch=args.batch,
+                        rate=args.rate)
         during = cpu_by_part(server, worker, args.database)
     finally:
         kill_server(server, signal.SIGTERM)
@@ -531,7 +557,7 @@ def main() -> None:
     crash = Phase("kill")
     try:
         elapsed = drive(port, token, crash, "p2", args.clients, args.seconds, retry=True, during=killer,
-                        batch=args.batch)
+                        batch=args.batch, rate=args.rate)
     finally:
         kill_server(holder["server"], signal.SIGTERM)
     stored = keys_in_db(args.database, f"{prefix_like}p2-%")
