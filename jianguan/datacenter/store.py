@@ -260,7 +260,7 @@ def reseal_store(dry_run: bool = False) -> dict[str, int]:
                     unknown[key_id] = unknown.get(key_id, 0) + 1
                 elif key_id != cipher.active_key_id:
                     stale.append((batch_id, path, role))
-            else:  # in clear (a store from before the encryption, or a conversion cut short)
+            elif batch_id not in running:  # in clear (stored before the encryption; a running batch may read it)
                 clear.append((batch_id, path, role))
     if unknown:
         raise CryptoError("stored batch files under key ids the key ring lacks (add them to JIANGUAN_FIELD_KEYS): "
