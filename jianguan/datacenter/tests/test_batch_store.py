@@ -253,3 +253,15 @@ def test_an_old_clear_store_stays_readable_until_seal_store_converts_it(
     assert out.getvalue().endswith("sealed 0 files stored in clear; 0 sealed files re-encrypted under the active "
                                    "key; 0 leftover work directories removed; 0 clear .done copies replaced by "
                                    "receipts\n")
+
+
+def test_seal_store_leaves_the_clear_files_of_a_running_batch_alone(
+        data_admin, source, delivery, django_capture_on_commit_callbacks) -> None:
+    batch = ingest(source, data_admin, delivery, django_capture_on_commit_callbacks)
+    _unseal_to_clear(batch)
+    Batch.objects.filter(pk=batch.pk).update(status="running")  # a run may be reading them right now
+    assert store.reseal_store()["sealed"] == 0
+    assert sorted(p.name for p in conf.batch_dir(batch.pk).iterdir()) == ["input.csv", "raw.parquet"]
+    Batch.objects.filter(pk=batch.pk).update(status="loaded")
+    assert store.reseal_store()["sealed"] == 2
+    assert sorted(p.name for p in conf.batch_dir(batch.pk).iterdir()) == ["input.csv.sealed", "raw.parquet.sealed"]
