@@ -121,7 +121,8 @@ def audit_reason(reason: str) -> Iterator[None]:
 def _jsonable(value: Any) -> Any:
     """JSON-safe and canonical on both databases: PostgreSQL's jsonb rewrites floats (1e16, -0.0), so floats are
     stored as their repr strings; integers, strings and booleans round-trip exactly."""
-    if isinstance(value, bool) or value is None:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: no conversion, no more tests
         return value
     if isinstance(value, float):
         return repr(value)

@@ -75,11 +75,12 @@ _SCALARS = (str, int, float, bool, type(None))
 
 def _as_payload(payload: Any) -> Any:
     """A dataclass payload as a dict (``dataclasses.asdict``, which deep-copies every value: for the flat payloads
-    of hot paths, whose fields are all scalars, the fields are read as they are); anything else unchanged."""
+    of hot paths, whose fields are all scalars — choice enums, being ``str`` subclasses, count — the fields are read
+    as they are); anything else unchanged."""
     if not dataclasses.is_dataclass(payload) or isinstance(payload, type):
         return payload
     values = {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}
-    if all(type(v) in _SCALARS for v in values.values()):
+    if all(isinstance(v, _SCALARS) for v in values.values()):
         return values
     return dataclasses.asdict(payload)
 

@@ -345,3 +345,34 @@ def test_a_worker_seals_the_audit_chain_and_delivers_events_in_batches(tmp_path:
         # The data centre's batch handler took them (its library rows are tested in the data centre).
         handler = "datacenter.complaint_record:complaints.complaint_received"
         assert ProcessedEvent.objects.filter(handler=handler).count() == 30
+
+
+def test_dataclass_payloads_are_stored_as_plain_json(db) -> None:
+    """A flat payload (scalars, choice enums among them) is read field by field, a nested one through ``asdict``:
+    either way the outbox holds plain JSON, and the flat one's values are not copied."""
+    import dataclasses
+
+    from django.db import models
+
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", "投诉"
+
+    @dataclasses.dataclass(frozen=True)
+    class Flat:
+        id: int
+        kind: str
+        note: str | None
+
+    @dataclasses.dataclass(frozen=True)
+    class Nested:
+        flat: Flat
+        tags: list[str]
+
+    flat = Flat(7, Kind.COMPLAINT, None)
+    as_dict = events._as_payload(flat)
+    assert as_dict == {"id": 7, "kind": "complaint", "note": None} and as_dict["kind"] is Kind.COMPLAINT
+    nested = Nested(flat, ["a"])
+    assert events._as_payload(nested) == {"flat": {"id": 7, "kind": "complaint", "note": None}, "tags": ["a"]}
+    with transaction.atomic():
+        [event] = events.publish_many("test.flat", [flat])
+    assert OutboxEvent.objects.get(pk=event.pk).payload == {"id": 7, "kind": "complaint", "note": None}
