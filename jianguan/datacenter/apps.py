@@ -24,8 +24,9 @@ class DatacenterConfig(AppConfig):
         navigation_entries.register()
 
         from jianguan.core.keyring import register_rotation
-        from jianguan.datacenter.personal import reencrypt_records
+        from jianguan.datacenter.personal import reencrypt_records, refingerprint_rows
         from jianguan.datacenter.store import reseal_store
 
         register_rotation("datacenter.personal_copies", reencrypt_records)
+        register_rotation("datacenter.row_fingerprints", refingerprint_rows)
         register_rotation("datacenter.batch_store", reseal_store)

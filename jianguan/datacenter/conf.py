@@ -45,3 +45,12 @@ def phone_pepper(key_id: str | None = None) -> str:
     from jianguan.core.crypto import field_cipher
 
     return field_cipher().blind_index("datacenter:subject-phone", key_id=key_id)
+
+
+def fingerprint_key(key_id: str | None = None) -> str:
+    """The secret of the rows' fingerprints (``runner.fingerprint``: quarantined rows and links, to recognise a
+    row delivered again), derived from the platform's blind-index key like :func:`phone_pepper` but under a label of
+    its own, so it is not the phones' key. ``key_id`` names a key of the ring other than the active one."""
+    from jianguan.core.crypto import field_cipher
+
+    return field_cipher().blind_index("datacenter:row-fingerprint", key_id=key_id)

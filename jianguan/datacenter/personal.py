@@ -25,8 +25,9 @@ credit, internet, knowledge   none (credit codes and names of entities only)
 At rest each personal value in a copy is a token of ``field_cipher()`` bound to its model and JSON field
 (``associated_data=b"datacenter.<model>.<field>"``, e.g. ``b"datacenter.quarantinedrow.record"``); the other values
 stay in clear. Keys such as ``phone_index`` kept on links are hashes, not numbers, and stay as they are. The
-fingerprints that recognise a row delivered again (``runner.fingerprint``) are computed from the plaintext before
-the values are sealed, so rows stored before and after this change are recognised alike.
+fingerprints that recognise a row delivered again (``runner.fingerprint``) are keyed hashes (HMAC-SHA256 under
+``conf.fingerprint_key()``, derived from the blind-index key) of the plaintext, computed before the values are
+sealed; :func:`refingerprint_rows` recomputes them under the active key after a key rotation.
 
 Code that needs the plaintext (a split creating a record from a link, a re-run of corrections, the correction
 itself) opens the copies with :func:`open_values` / :func:`row_values` / :func:`link_values`; display code masks
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHUNK",
     "ERRORS_AAD",
+    "FINGERPRINTS_EVENT",
     "LINK_AAD",
     "PERSONAL_FIELDS",
     "QUARANTINE_CORRECTED_AAD",
@@ -71,6 +73,7 @@ __all__ = [
     "open_errors",
     "open_values",
     "reencrypt_records",
+    "refingerprint_rows",
     "row_values",
     "schema_for",
     "seal_errors",
@@ -115,6 +118,7 @@ QUARANTINE_CORRECTED_AAD = b"datacenter.quarantinedrow.corrected"
 ERRORS_AAD = b"datacenter.quarantinedrow.errors"
 LINK_AAD = b"datacenter.entitylink.record"
 REENCRYPTED_EVENT = "datacenter.personal_copies.reencrypted"
+FINGERPRINTS_EVENT = "datacenter.row_fingerprints.recomputed"
 CHUNK = 2000
 
 
@@ -328,4 +332,54 @@ def reencrypt_records(dry_run: bool = False) -> dict[str, int]:
                 EntityLink.objects.bulk_update(changed_links, ["record"], batch_size=CHUNK)
         if not dry_run and (counts["tokens"] or counts["sealed"]):
             audit.record_event(REENCRYPTED_EVENT, details={"key_id": cipher.active_key_id, **counts})
+    return counts
+
+
+def refingerprint_rows(dry_run: bool = False) -> dict[str, int]:
+    """Recompute every stored fingerprint (``QuarantinedRow.fingerprint``, ``EntityLink.fingerprint``) under the
+    active key, from the stored row (``record`` decrypted, the batch's source id) with ``runner.fingerprint`` — what
+    the load computed from the same plaintext — so a row delivered again after a key rotation is still recognised
+    (not quarantined twice; a split link still stands). Rows without a fingerprint (record libraries) are left out.
+
+    For key rotation (``jianguan keys rotate`` calls it with ``dry_run``; registered as
+    ``datacenter.row_fingerprints``). Rows are read in primary-key order, a chunk at a time, and only the
+    fingerprint column is written (``bulk_update``), all in one transaction: a record that does not decrypt (a
+    token under a key the ring lacks) raises ``CryptoError`` and leaves everything as it was. Returns the
+    fingerprints changed per model; running it again returns zeros. One audit event (counts and key id only) when
+    something changed.
+    """
+    from jianguan.core import audit
+    from jianguan.datacenter import conf
+    from jianguan.datacenter.models import EntityLink, QuarantinedRow
+    from jianguan.datacenter.pipeline.runner import fingerprint
+
+    cipher = field_cipher()
+    key = conf.fingerprint_key()
+    counts = {"quarantined_rows": 0, "links": 0}
+    targets: tuple[tuple[type[QuarantinedRow] | type[EntityLink], bytes, str], ...] = (
+        (QuarantinedRow, QUARANTINE_RECORD_AAD, "quarantined_rows"), (EntityLink, LINK_AAD, "links"))
+    with transaction.atomic():
+        for model, aad, label in targets:
+            last = 0
+            while True:
+                chunk = list(model.objects.filter(pk__gt=last).exclude(fingerprint="").order_by("pk")
+                             .values_list("pk", "record", "fingerprint", "batch__source_id")[:CHUNK])
+                if not chunk:
+                    break
+                last = chunk[-1][0]
+                changed = []
+                for pk, record, stored, source_id in chunk:
+                    try:
+                        values = open_values(record, aad) or {}
+                    except CryptoError as exc:
+                        raise CryptoError(f"{model._meta.label} {pk}: the record does not decrypt ({exc}); "
+                                          "no fingerprint was changed") from None
+                    new = fingerprint(key, source_id, values)
+                    if new != stored:
+                        changed.append(model(pk=pk, fingerprint=new))
+                counts[label] += len(changed)
+                if changed and not dry_run:
+                    model.objects.bulk_update(changed, ["fingerprint"], batch_size=CHUNK)
+        if not dry_run and any(counts.values()):
+            audit.record_event(FINGERPRINTS_EVENT, details={"key_id": cipher.active_key_id, **counts})
     return counts

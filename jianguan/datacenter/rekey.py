@@ -11,10 +11,10 @@ ever trusted when it reproduces the stored key. A record whose key no stored row
 removed) has its key cleared: a stale key matches nothing, and the next batch that brings the phone sets it again.
 
 The keys the data centre keeps beside the records are translated the same way: those in the values of links not
-split (``EntityLink.record``: ``phone_index`` and ``replaced.phone_index``, used by a split) and those of open
-conflicts on ``phone_index``. Everything is written in one transaction (under the entity load lock on PostgreSQL),
-in bulk, with one audit event; a crash leaves every key as it was. Running it again changes nothing (keys already
-made with the new pepper are recognised).
+split (``EntityLink.record``: ``phone_index`` and ``replaced.phone_index``, used by a split; the link's fingerprint
+follows its values) and those of open conflicts on ``phone_index``. Everything is written in one transaction (under
+the entity load lock on PostgreSQL), in bulk, with one audit event; a crash leaves every key as it was. Running it
+again changes nothing (keys already made with the new pepper are recognised).
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from django.db.models import Q
 
 from jianguan.core import audit
 from jianguan.core.models import Subject
-from jianguan.datacenter import conf
+from jianguan.datacenter import conf, personal
 from jianguan.datacenter.choices import ConflictStatus, LinkStatus
 from jianguan.datacenter.linkage.features import phone_key, phone_match
 from jianguan.datacenter.models import Conflict, EntityLink, LineageRecord
 from jianguan.datacenter.pipeline.fields import LINEAGE_FIELDS, decode_field_steps
+from jianguan.datacenter.pipeline.runner import fingerprint
 from jianguan.lib.validators import to_half_width
 
 CHUNK = 2000
@@ -142,7 +143,7 @@ def rekey_subject_phones(*, from_key: str, dry_run: bool = False) -> RekeyResult
             return result
         # Bulk writes (one UPDATE per chunk): no per-row diffs, the event below tells what happened (ADR 0003).
         Subject.objects.bulk_update(changed, ["phone_index"], batch_size=CHUNK)
-        EntityLink.objects.bulk_update(links, ["record"], batch_size=CHUNK)
+        EntityLink.objects.bulk_update(links, ["record", "fingerprint"], batch_size=CHUNK)
         Conflict.objects.bulk_update(conflicts, ["current_value", "incoming_value"], batch_size=CHUNK)
         audit.record_event("datacenter.subject_phone.rekeyed", details={"from_key": from_key, **result.as_dict()})
     return result
@@ -150,11 +151,15 @@ def rekey_subject_phones(*, from_key: str, dry_run: bool = False) -> RekeyResult
 
 def _translated_links(translate: dict[str, str]) -> list[EntityLink]:
     """Links not split whose values keep a phone key (``phone_index``, ``replaced.phone_index``), translated; a key
-    no stored row reproduces is dropped (a split then works from the row's phone, as for links without one)."""
+    no stored row reproduces is dropped (a split then works from the row's phone, as for links without one). Their
+    fingerprint is recomputed from the translated values, as a load with the current pepper computes it (and as
+    ``personal.refingerprint_rows`` checks it)."""
     out = []
+    key = conf.fingerprint_key()
     candidates = EntityLink.objects.exclude(status=LinkStatus.SPLIT).filter(
         Q(record__has_key="phone_index") | Q(record__replaced__has_key="phone_index"))
-    for link in candidates.only("id", "record").iterator(chunk_size=CHUNK):
+    for link in candidates.select_related("batch").only("id", "record", "fingerprint", "batch__source_id").iterator(
+            chunk_size=CHUNK):
         record = dict(link.record)
         replaced = dict(record.get("replaced") or {})
         touched = False
@@ -173,6 +178,8 @@ def _translated_links(translate: dict[str, str]) -> list[EntityLink]:
             if "replaced" in record:
                 record["replaced"] = replaced
             link.record = record
+            if link.fingerprint:
+                link.fingerprint = fingerprint(key, link.batch.source_id, personal.link_values(link))
             out.append(link)
     return out
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from jianguan.core import bulkload
 from jianguan.core import services as core_services
-from jianguan.datacenter import personal
+from jianguan.datacenter import conf, personal
 from jianguan.datacenter.choices import LinkStatus, QuarantineStatus
 from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow
 from jianguan.datacenter.pipeline.fields import FIELD_LABELS, problem_message
@@ -45,12 +45,13 @@ def bulk_insert(db_table: str, columns: tuple[str, ...], table: pa.Table) -> int
 def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
     """Apply ``result`` for ``batch`` atomically; returns what was written."""
     now = timezone.now()
-    # Fingerprints from the plaintext values (rows stored before their personal values were encrypted match too);
-    # the values are sealed only as they are written (``personal``).
+    # Fingerprints from the plaintext values, keyed (``runner.fingerprint``); the values are sealed only as they are
+    # written (``personal``), and ``personal.refingerprint_rows`` recomputes the same from the stored copies.
+    key = conf.fingerprint_key()
     for q in result.quarantine:
-        q["fingerprint"] = fingerprint(batch.source_id, q["record"])
+        q["fingerprint"] = fingerprint(key, batch.source_id, q["record"])
     for link in result.links:
-        link["fingerprint"] = fingerprint(batch.source_id, link["record"])
+        link["fingerprint"] = fingerprint(key, batch.source_id, link["record"])
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 

@@ -11,9 +11,10 @@ The database is only read (reference data, the master records the batch touches,
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
@@ -58,9 +59,16 @@ SPLIT_SCHEMA = pa.schema([("fingerprint", pa.string()), ("subject_id", pa.int64(
                           ("split_id", pa.int64()), ("split_uscc", pa.string())])
 
 
-def fingerprint(*parts: Any) -> str:
-    """A stable hash of values (a linked or quarantined row with its source id), to recognise the same row later."""
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+def fingerprint(key: str, source_id: int, values: Mapping[str, Any]) -> str:
+    """The fingerprint of a quarantined or linked row (its plaintext ``values``, as stored in ``record``, with its
+    source id), to recognise the same row delivered again: HMAC-SHA256 under ``key`` (``conf.fingerprint_key()``),
+    so nobody without the key can test guessed values (a phone) against a stored one. The only formula: the load,
+    the split check below, ``rekey-phones`` and the key-rotation hook (``personal.refingerprint_rows``) call this;
+    migration 0009 keeps a frozen copy."""
+    if not key:
+        raise ValueError("a row fingerprint needs its key (datacenter.conf.fingerprint_key())")
+    message = json.dumps([source_id, values], ensure_ascii=False, sort_keys=True, default=str).encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 class TextColumn(Sequence[str]):
@@ -112,6 +120,8 @@ class BatchSpec:
     raw_copy: str | None = None  # where to keep the delivered rows (canonical names) for the lineage view
     #: secret of the phones' keyed hash on master records (``core.Subject.phone_index``); "" leaves phones out
     phone_pepper: str = ""
+    #: key of the rows' fingerprints (``conf.fingerprint_key()``), to find the links a data manager split
+    fingerprint_key: str = ""
 
 
 @dataclass
@@ -178,7 +188,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     done()
 
     done = step("link")
-    link_info = _link(engine, ref, master, spec.phone_pepper, spec.source_id)
+    link_info = _link(engine, ref, master, spec.phone_pepper, spec.source_id, spec.fingerprint_key)
     adopted = _adopt(engine, ref, master, link_info, spec.scope_prefix, spec.phone_pepper)
     # the row that matched each adopting record: it brought the code (lineage step, the link's row and weight)
     engine.register_arrow("dc_adopted", pa.table({
@@ -284,7 +294,7 @@ def _phone_features(engine: Engine, features: str, candidates: str, pepper: str,
 
 
 def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = "",
-          source_id: int | None = None) -> dict[str, Any]:
+          source_id: int | None = None, fingerprint_key: str = "") -> dict[str, Any]:
     """Place every valid row without a credit code: onto an existing record, a coded entity of this batch, or a new
     entity. Registers ``dc_unkeyed`` and returns the deciding links.
 
@@ -368,15 +378,15 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = 
             "partner": partner,
         })
     if source_id is not None:
-        _respect_splits(engine, master, source_id, rows, info)
+        _respect_splits(engine, master, source_id, fingerprint_key, rows, info)
     engine.register_arrow("dc_unkeyed", pa.Table.from_pylist(rows, schema=UNKEYED_SCHEMA))
     for name in ("lk_keys", "lk_in", "lk_features0", "lk_features", "dc_link_candidates"):
         engine.drop_table(name)
     return info
 
 
-def _respect_splits(engine: Engine, master: MasterData, source_id: int, rows: list[dict[str, Any]],
-                    info: dict[str, Any]) -> None:
+def _respect_splits(engine: Engine, master: MasterData, source_id: int, fingerprint_key: str,
+                    rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
     """Rows linked to an existing record that a data manager split the same row from (a link with status
     ``split``, same fingerprint) go to the record the split created for them — as its own row, not a link — or,
     if that record is gone, to a new entity. ``rows`` (``dc_unkeyed``) and ``info`` are changed in place."""
@@ -384,7 +394,7 @@ def _respect_splits(engine: Engine, master: MasterData, source_id: int, rows: li
     if not linked:
         return
     values = _row_values(engine, [r["row_no"] for r in linked])
-    prints = {r["row_no"]: fingerprint(source_id, values.get(r["row_no"], {})) for r in linked}
+    prints = {r["row_no"]: fingerprint(fingerprint_key, source_id, values.get(r["row_no"], {})) for r in linked}
     splits: dict[str, list[dict[str, Any]]] = {}
     for split in _with_schema(master.split_links(sorted(set(prints.values()))), SPLIT_SCHEMA).to_pylist():
         splits.setdefault(split["fingerprint"], []).append(split)

@@ -115,9 +115,9 @@ def test_a_quarantined_phone_is_stored_as_a_token(quarantined) -> None:
     stored = json.loads(text)
     assert field_cipher().is_token(stored["phone"]) and stored["name"] == "南京六十二号有限公司"
     assert personal.row_values(quarantined)["phone"] == PHONE
-    # the fingerprint is the plaintext row's, as before
+    # the fingerprint is the plaintext row's (keyed)
     plain = personal.open_values(stored, personal.QUARANTINE_RECORD_AAD)
-    assert quarantined.fingerprint == fingerprint(quarantined.batch.source_id, plain)
+    assert quarantined.fingerprint == fingerprint(conf.fingerprint_key(), quarantined.batch.source_id, plain)
 
 
 def test_a_rejected_id_number_is_stored_as_a_token_in_the_row_and_its_problem(
@@ -298,8 +298,8 @@ def test_rows_stored_before_the_change_are_recognised_when_delivered_again(
     plain_link = personal.link_values(link)
     EntityLink.objects.filter(pk=link.pk).update(record=plain_link)
     assert PHONE in _raw("datacenter_quarantinedrow", "record", quarantined.pk)
-    assert quarantined.fingerprint == fingerprint(quarantined.batch.source_id, plain_row)
-    assert link.fingerprint == fingerprint(link.batch.source_id, plain_link)
+    assert quarantined.fingerprint == fingerprint(conf.fingerprint_key(), quarantined.batch.source_id, plain_row)
+    assert link.fingerprint == fingerprint(conf.fingerprint_key(), link.batch.source_id, plain_link)
 
     again = ingest(quarantined.batch.source, data_admin, tmp_path / "a.csv", django_capture_on_commit_callbacks,
                    force=True)
