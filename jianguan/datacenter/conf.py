@@ -54,3 +54,14 @@ def fingerprint_key(key_id: str | None = None) -> str:
     from jianguan.core.crypto import field_cipher
 
     return field_cipher().blind_index("datacenter:row-fingerprint", key_id=key_id)
+
+
+def fingerprint_keys() -> tuple[str, ...]:
+    """The fingerprint secret under every key of the ring, the active one first: a row's fingerprint is stored
+    under the first and recognised under any, so rows fingerprinted before the active key changed still match until
+    ``jianguan keys rotate`` has recomputed them (``personal.refingerprint_rows``)."""
+    from jianguan.core.crypto import field_cipher
+
+    cipher = field_cipher()
+    others = sorted(cipher.key_ids - {cipher.active_key_id})
+    return tuple(fingerprint_key(key_id) for key_id in (cipher.active_key_id, *others))

@@ -334,7 +334,7 @@ def _run_entity_pipeline(batch: Batch, delivered: Path, work: Path, engine_name:
         batch_steps=tuple(steps),
         raw_copy=str(raw_copy),
         phone_pepper=conf.phone_pepper(),
-        fingerprint_key=conf.fingerprint_key(),
+        fingerprint_keys=conf.fingerprint_keys(),
     )
     with make_engine(engine_name) as engine:
         result = runner.run_entities(engine, prepared, spec, load_reference(), DatabaseMasterData(), progress)

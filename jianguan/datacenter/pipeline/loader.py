@@ -46,12 +46,13 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
     """Apply ``result`` for ``batch`` atomically; returns what was written."""
     now = timezone.now()
     # Fingerprints from the plaintext values, keyed (``runner.fingerprint``); the values are sealed only as they are
-    # written (``personal``), and ``personal.refingerprint_rows`` recomputes the same from the stored copies.
-    key = conf.fingerprint_key()
-    for q in result.quarantine:
-        q["fingerprint"] = fingerprint(key, batch.source_id, q["record"])
-    for link in result.links:
-        link["fingerprint"] = fingerprint(key, batch.source_id, link["record"])
+    # written (``personal``), and ``personal.refingerprint_rows`` recomputes the same from the stored copies. Stored
+    # under the active key; compared under every key of the ring (``prints``), so rows stored before the active key
+    # changed are recognised until ``keys rotate`` has recomputed them.
+    keys = conf.fingerprint_keys()
+    for row in (*result.quarantine, *result.links):
+        row["prints"] = [fingerprint(key, batch.source_id, row["record"]) for key in keys]
+        row["fingerprint"] = row["prints"][0]
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -167,11 +168,11 @@ def _mark_known_links(result: PipelineResult) -> None:
         return
     known = set(EntityLink.objects.filter(
         subject_id__in={link["existing_id"] for link in existing},
-        fingerprint__in={link["fingerprint"] for link in existing},
+        fingerprint__in={p for link in existing for p in link["prints"]},
         status__in=(LinkStatus.AUTO, LinkStatus.CONFIRMED),
     ).values_list("subject_id", "fingerprint"))
     for link in existing:
-        link["new"] = (link["existing_id"], link["fingerprint"]) not in known
+        link["new"] = not any((link["existing_id"], p) in known for p in link["prints"])
 
 
 def _write_links(batch: Batch, result: PipelineResult, key_ids: _KeyIds) -> int:
@@ -233,7 +234,7 @@ def _write_quarantine(batch: Batch, result: PipelineResult, now: Any) -> int:
     ).values_list("fingerprint", flat=True))
     rows: dict[str, list[Any]] = {"row_no": [], "record": [], "errors": [], "fingerprint": []}
     for q in result.quarantine:
-        if q["fingerprint"] in open_prints:
+        if any(p in open_prints for p in q["prints"]):
             continue  # the same row is already waiting for correction
         errors = []
         for code in q["codes"]:

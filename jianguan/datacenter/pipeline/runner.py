@@ -120,8 +120,9 @@ class BatchSpec:
     raw_copy: str | None = None  # where to keep the delivered rows (canonical names) for the lineage view
     #: secret of the phones' keyed hash on master records (``core.Subject.phone_index``); "" leaves phones out
     phone_pepper: str = ""
-    #: key of the rows' fingerprints (``conf.fingerprint_key()``), to find the links a data manager split
-    fingerprint_key: str = ""
+    #: keys of the rows' fingerprints (``conf.fingerprint_keys()``, every key of the ring), to find the links a data
+    #: manager split whichever key their fingerprint was made with
+    fingerprint_keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -188,7 +189,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     done()
 
     done = step("link")
-    link_info = _link(engine, ref, master, spec.phone_pepper, spec.source_id, spec.fingerprint_key)
+    link_info = _link(engine, ref, master, spec.phone_pepper, spec.source_id, spec.fingerprint_keys)
     adopted = _adopt(engine, ref, master, link_info, spec.scope_prefix, spec.phone_pepper)
     # the row that matched each adopting record: it brought the code (lineage step, the link's row and weight)
     engine.register_arrow("dc_adopted", pa.table({
@@ -294,7 +295,7 @@ def _phone_features(engine: Engine, features: str, candidates: str, pepper: str,
 
 
 def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = "",
-          source_id: int | None = None, fingerprint_key: str = "") -> dict[str, Any]:
+          source_id: int | None = None, fingerprint_keys: tuple[str, ...] = ()) -> dict[str, Any]:
     """Place every valid row without a credit code: onto an existing record, a coded entity of this batch, or a new
     entity. Registers ``dc_unkeyed`` and returns the deciding links.
 
@@ -378,14 +379,14 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = 
             "partner": partner,
         })
     if source_id is not None:
-        _respect_splits(engine, master, source_id, fingerprint_key, rows, info)
+        _respect_splits(engine, master, source_id, fingerprint_keys, rows, info)
     engine.register_arrow("dc_unkeyed", pa.Table.from_pylist(rows, schema=UNKEYED_SCHEMA))
     for name in ("lk_keys", "lk_in", "lk_features0", "lk_features", "dc_link_candidates"):
         engine.drop_table(name)
     return info
 
 
-def _respect_splits(engine: Engine, master: MasterData, source_id: int, fingerprint_key: str,
+def _respect_splits(engine: Engine, master: MasterData, source_id: int, fingerprint_keys: tuple[str, ...],
                     rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
     """Rows linked to an existing record that a data manager split the same row from (a link with status
     ``split``, same fingerprint) go to the record the split created for them — as its own row, not a link — or,
@@ -394,12 +395,16 @@ def _respect_splits(engine: Engine, master: MasterData, source_id: int, fingerpr
     if not linked:
         return
     values = _row_values(engine, [r["row_no"] for r in linked])
-    prints = {r["row_no"]: fingerprint(fingerprint_key, source_id, values.get(r["row_no"], {})) for r in linked}
+    if not fingerprint_keys:
+        raise ValueError("finding split links needs the fingerprint keys (datacenter.conf.fingerprint_keys())")
+    prints = {r["row_no"]: [fingerprint(key, source_id, values.get(r["row_no"], {})) for key in fingerprint_keys]
+              for r in linked}
     splits: dict[str, list[dict[str, Any]]] = {}
-    for split in _with_schema(master.split_links(sorted(set(prints.values()))), SPLIT_SCHEMA).to_pylist():
+    wanted = sorted({p for row_prints in prints.values() for p in row_prints})
+    for split in _with_schema(master.split_links(wanted), SPLIT_SCHEMA).to_pylist():
         splits.setdefault(split["fingerprint"], []).append(split)
     for row in linked:
-        for split in splits.get(prints[row["row_no"]], []):
+        for split in (s for p in prints[row["row_no"]] for s in splits.get(p, [])):
             if row["target_key"] not in (f"S:{split['subject_id']}", f"U:{split['subject_uscc']}"):
                 continue
             if split["split_id"] is None:

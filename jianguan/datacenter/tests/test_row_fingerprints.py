@@ -165,6 +165,34 @@ def test_a_split_link_stands_after_a_rotation(loaded, field_keys, data_admin, tm
     assert original.industry_id is None  # the values the split took back stay out
 
 
+def test_rows_are_recognised_between_a_key_change_and_keys_rotate(loaded, field_keys, data_admin, source, tmp_path,
+                                                                  django_capture_on_commit_callbacks) -> None:
+    """The operator made ``k1`` active but has not run ``keys rotate`` yet: the stored fingerprints are still under
+    ``k0``, and the rows delivered again are recognised under it (every key of the ring is compared)."""
+    _quarantined, link = loaded
+    link = services.split_link(link, actor=data_admin, reason="同名不同户")
+    subjects = Subject.objects.count()
+    field_keys("k1", "k0")
+    assert personal.refingerprint_rows(dry_run=True) != {"quarantined_rows": 0, "links": 0}  # not recomputed yet
+
+    again = ingest(source, data_admin, _registry(tmp_path), django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded", again.message
+    assert not QuarantinedRow.objects.filter(batch=again).exists() and QuarantinedRow.objects.count() == 1
+    tax = ingest(link.batch.source, data_admin, _tax(tmp_path), django_capture_on_commit_callbacks, force=True)
+    assert tax.status == "loaded", tax.message
+    assert tax.linked_count == 0 and tax.created_count == 0 and Subject.objects.count() == subjects  # the split stands
+
+
+def test_a_standing_link_is_not_opened_again_between_a_key_change_and_keys_rotate(
+        loaded, field_keys, data_admin, tmp_path, django_capture_on_commit_callbacks) -> None:
+    _quarantined, link = loaded
+    field_keys("k1", "k0")
+    again = ingest(link.batch.source, data_admin, _tax(tmp_path), django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded", again.message
+    assert not EntityLink.objects.filter(batch=again).exists()
+    assert EntityLink.objects.count() == 1
+
+
 def test_an_adoption_link_keeps_a_reproducible_fingerprint_through_the_phone_rekey(
         field_keys, data_admin, source, tmp_path, django_capture_on_commit_callbacks) -> None:
     """A link whose values keep a phone key (an adopted code) has its fingerprint recomputed by ``rekey-phones``

@@ -106,7 +106,7 @@ PEPPER = "test-pepper"
 def _run(engine_name: str, path: Path, work: Path) -> runner.PipelineResult:
     spec = runner.BatchSpec(batch_id=1, source_id=7, priority=50, scope_prefix="32", today="2026-11-28",
                             fresh_from="2026-10-29", batch_steps=("extract",), phone_pepper=PEPPER,
-                            fingerprint_key="test-fingerprint-key")
+                            fingerprint_keys=("test-fingerprint-key",))
     with make_engine(engine_name) as engine:
         return runner.run_entities(engine, prepare(path, "csv", work), spec, reference_from_files(),
                                    FakeMasterData())
