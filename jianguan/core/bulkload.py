@@ -10,6 +10,10 @@ and each unique constraint is checked over the whole table when it is re-added. 
 if anything fails before the commit (a duplicate, a dangling reference), the rollback restores every index and
 constraint as it was, so no reader ever sees the table without them. While the load runs, readers of the table wait
 for the lock (that is the price, paid only for loads at least as large as the table).
+
+Rows that may already exist are merged with :func:`copy_upsert` (PostgreSQL): COPY into a temporary staging table,
+then one ``INSERT … SELECT … ON CONFLICT DO UPDATE``. :func:`instances_table` turns unsaved model instances into the
+Arrow table these functions take, each value prepared by its field exactly as the ORM prepares it.
 """
 
 # ruff: noqa: S608 - table and index names come from the model's metadata and the catalogue, never from input.
@@ -18,15 +22,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
+
+from jianguan.core import fastinsert
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +94,7 @@ def copy_rows(db_table: str, columns: Sequence[str], table: pa.Table) -> int:
                 _copy_binary(cursor, db_table, columns, table, types)
             else:
                 sql = f"COPY {db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-                with cursor.cursor.copy(sql) as copy:
+                with _copy(cursor, sql) as copy:
                     for block in csv_blocks(table):
                         copy.write(block)
         else:
@@ -95,6 +104,20 @@ def copy_rows(db_table: str, columns: Sequence[str], table: pa.Table) -> int:
                 cursor.executemany(sql, list(zip(*(batch.column(i).to_pylist() for i in range(len(columns))),
                                                  strict=True)))
     return int(table.num_rows)
+
+
+@contextmanager
+def _copy(cursor: Any, sql: str) -> Iterator[Any]:
+    """psycopg's COPY of ``sql`` on the driver's cursor, recorded in Django's query log like any other statement
+    when queries are logged (``DEBUG``, ``CaptureQueriesContext``): the driver's cursor, which COPY needs, bypasses
+    Django's own recording."""
+    started = time.monotonic()
+    try:
+        with cursor.cursor.copy(sql) as copy:
+            yield copy
+    finally:
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
 #: PostgreSQL column types the binary path writes, with the Arrow type each column is cast to first.
@@ -144,11 +167,102 @@ def _copy_binary(cursor: Any, db_table: str, columns: Sequence[str], table: pa.T
             encoders[field_.name] = pgpq.ArrowToPostgresBinaryEncoder.infer_encoder(field_)
     encoder = pgpq.ArrowToPostgresBinaryEncoder.new_with_encoders(typed.schema, encoders)
     sql = f"COPY {db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
-    with cursor.cursor.copy(sql) as copy:
+    with _copy(cursor, sql) as copy:
         copy.write(encoder.write_header())
         for batch in typed.to_batches(max_chunksize=CHUNK_ROWS):
             copy.write(encoder.write_batch(batch))
         copy.write(encoder.finish())
+
+
+def instances_table(model: type[models.Model], objs: list[models.Model]) -> tuple[list[str], pa.Table]:
+    """The columns an INSERT of these unsaved instances writes (all but an auto-generated primary key) and their
+    values as an Arrow table, for :func:`copy_rows` and :func:`copy_upsert` on PostgreSQL.
+
+    Each value is prepared by its field exactly as ``save()`` and ``bulk_create`` prepare it
+    (:func:`jianguan.core.fastinsert.prepared_rows`): defaults and ``auto_now`` applied, encrypted fields as their
+    tokens, foreign keys as ``<name>_id``, JSON as the text psycopg would send. Datetimes go as UTC timestamps,
+    decimals at the field's precision and scale, rounded half away from zero as PostgreSQL rounds them."""
+    fields, rows = fastinsert.prepared_rows(model, objs)
+    columns = [f.column for f in fields]
+    values = list(zip(*rows, strict=True)) if rows else [() for _f in fields]
+    arrays = [_arrow_array(f, list(column)) for f, column in zip(fields, values, strict=True)]
+    return columns, pa.table(arrays, names=columns)
+
+
+def _arrow_array(model_field: Any, values: list[Any]) -> pa.Array:
+    """One column of prepared values as Arrow; ``copy_rows`` casts it to the database column's own type."""
+    target = model_field.target_field if model_field.is_relation else model_field
+    if isinstance(target, models.JSONField):
+        return pa.array([_json_text(v) for v in values], pa.string())
+    if isinstance(target, models.DateTimeField):
+        return pa.array([None if v is None else v.astimezone(dt.UTC) for v in values], pa.timestamp("us", tz="UTC"))
+    if isinstance(target, models.DateField):
+        return pa.array(values, pa.date32())
+    if isinstance(target, models.DecimalField):
+        step = Decimal(1).scaleb(-target.decimal_places)
+        return pa.array([None if v is None else v.quantize(step, rounding=ROUND_HALF_UP) for v in values],
+                        pa.decimal128(target.max_digits, target.decimal_places))
+    if isinstance(target, models.BooleanField):
+        return pa.array(values, pa.bool_())
+    if isinstance(target, models.IntegerField):  # small, big, positive and auto fields too
+        return pa.array(values, pa.int64())
+    if isinstance(target, models.CharField | models.TextField):
+        return pa.array(values, pa.string())
+    return pa.array(values)
+
+
+def _json_text(value: Any) -> str | None:
+    """The JSON text of a JSON field's prepared value: PostgreSQL's backend wraps the value for psycopg, which
+    dumps it with the wrapper's function; other backends prepare the text itself."""
+    if value is None or isinstance(value, str):
+        return value
+    from psycopg.types.json import Json, Jsonb
+
+    if isinstance(value, Json | Jsonb):
+        text = (value.dumps or json.dumps)(value.obj)
+        return text.decode() if isinstance(text, bytes) else text
+    raise TypeError(f"unexpected prepared JSON value {type(value).__name__}")
+
+
+def copy_upsert(db_table: str, columns: Sequence[str], table: pa.Table, key: str,
+                update_columns: Sequence[str]) -> tuple[int, int]:
+    """Insert the rows of ``table`` (its columns are ``columns``, in that order) into ``db_table``, or update the
+    row with the same ``key`` (a column with a unique constraint) in its ``update_columns``; returns how many rows
+    were (created, updated). PostgreSQL only, in the caller's transaction.
+
+    PostgreSQL's bulk upsert: the rows are COPYed (:func:`copy_rows`) into a temporary table shaped like the
+    target's written columns, then merged with one ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE``, in the
+    order of ``table`` (auto-generated ids follow it). A row whose ``xmax`` is 0 after the statement was inserted
+    by it, any other one updated (PostgreSQL marks the row version an ``ON CONFLICT`` update writes with the
+    updating transaction). ``key`` must be unique within ``table``: PostgreSQL refuses to update one row twice in
+    one statement, and the whole statement fails. The staging table is dropped at the end, so the function can
+    run again in the same transaction; if anything fails, the rollback takes it away with the rows."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("copy_upsert needs PostgreSQL's COPY; use bulk_create(update_conflicts=True)")
+    if not update_columns:
+        raise ValueError("copy_upsert needs at least one column to update")
+    if table.num_rows == 0:
+        return 0, 0
+    quote = connection.ops.quote_name
+    staging = f"{db_table}_staging"[:63]
+    ordinal = "jg_ordinal"
+    names = ", ".join(quote(c) for c in columns)
+    assignments = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in update_columns)
+    numbered = table.rename_columns(list(columns)).append_column(ordinal, pa.array(range(table.num_rows),
+                                                                                 pa.int64()))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {quote(staging)} ON COMMIT DROP AS SELECT {names}, "
+                       f"0::bigint AS {ordinal} FROM {quote(db_table)} WITH NO DATA")
+        copy_rows(staging, [*columns, ordinal], numbered)
+        cursor.execute(
+            f"WITH upserted AS (INSERT INTO {quote(db_table)} ({names}) SELECT {names} FROM {quote(staging)} "
+            f"ORDER BY {ordinal} ON CONFLICT ({quote(key)}) DO UPDATE SET {assignments} "
+            "RETURNING (xmax = 0) AS created) "
+            "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM upserted"
+        )
+        created, updated = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {quote(staging)}")
+    return int(created), int(updated)
 
 
 #: From this many ids on, :func:`reserve_ids` takes them as one range.

@@ -185,6 +185,36 @@ def _columns(model: type[models.Model], generate_pk: bool) -> tuple[tuple[Any, .
     return fields, tuple(plain(f) for f in fields)
 
 
+def _prepare(obj: models.Model, fields: tuple[Any, ...], plain: tuple[type | None, ...], connection: Any,
+             out: list[Any]) -> None:
+    """Append to ``out`` the value of each of ``fields`` that an INSERT of ``obj`` writes."""
+    append = out.append
+    for f, kind in zip(fields, plain, strict=True):
+        if kind is not None:
+            value = getattr(obj, f.attname)
+            if value is None or type(value) is kind:
+                append(value)
+                continue
+        append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+
+
+def prepared_rows(model: type[models.Model], objs: list[models.Model], *, include_pk: bool = False,
+                  using: str = "default") -> tuple[tuple[Any, ...], list[list[Any]]]:
+    """The model's columns and, for each unsaved instance, the values an INSERT of it writes, prepared exactly as
+    ``save()`` and ``bulk_create`` prepare them (``pre_save`` with ``add=True``, then ``get_db_prep_save``: defaults
+    and ``auto_now`` are applied, encrypted fields give their tokens, foreign keys their ``<name>_id``). The
+    primary key is left out unless ``include_pk``. Sends no signals and writes nothing; for bulk paths that send
+    the values themselves (``jianguan.core.bulkload``)."""
+    connection = connections[using]
+    fields, plain = _columns(model, not include_pk)
+    rows: list[list[Any]] = []
+    for obj in objs:
+        row: list[Any] = []
+        _prepare(obj, fields, plain, connection, row)
+        rows.append(row)
+    return fields, rows
+
+
 def _insert_rows(cursor: Any, connection: Any, model: type[models.Model], group: list[models.Model],
                  generate_pk: bool, returns: bool, using: str) -> None:
     meta = model._meta
@@ -192,15 +222,8 @@ def _insert_rows(cursor: Any, connection: Any, model: type[models.Model], group:
     assert pk_field is not None
     fields, plain = _columns(model, generate_pk)
     params: list[Any] = []
-    append = params.append
     for obj in group:
-        for f, kind in zip(fields, plain, strict=True):
-            if kind is not None:
-                value = getattr(obj, f.attname)
-                if value is None or type(value) is kind:
-                    append(value)
-                    continue
-            append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+        _prepare(obj, fields, plain, connection, params)
     returning = pk_field.column if generate_pk and returns else ""
     text = _statement(model, tuple(f.column for f in fields), len(group), returning, using)
     sql: str | bytes = text

@@ -5,8 +5,10 @@ Each library is a :class:`LibrarySpec`: the target model, its natural key, and i
 recognised, whether they are required, and how they are checked (14-digit item code, credit code or ID number,
 region code, dates, amounts, yes/no, lists) plus cross-field rules (e.g. DOMAIN.md §2: reported after inspected;
 filed < closed < reported). A delivery is read by the same extract step as the entity library; rows that fail are
-quarantined with field and reason; the others are written with ``bulk_create`` (insert or update on the key), each
-stamped with its batch and row.
+quarantined with field and reason; the others are inserted or updated on the key, each stamped with its batch and
+row, through the operational database's bulk path: on PostgreSQL COPY into a staging table and one
+``INSERT … ON CONFLICT`` (:func:`jianguan.core.bulkload.copy_upsert`), with every value prepared by its model field
+as the ORM prepares it (encrypted fields as tokens); SQLite, which has no COPY, keeps ``bulk_create``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from jianguan.core import bulkload
 from jianguan.core.fields import blind_index
 from jianguan.core.models import EnforcementOfficer, Organization, Region, Subject
 from jianguan.datacenter.choices import CreditKind, KnowledgeKind, KnowledgeStatus, Library, PartyNature
@@ -471,23 +474,36 @@ def _is_text(model: type[models.Model], name: str) -> bool:
 
 
 def write(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any, result: LoadResult) -> LoadResult:
-    """Insert or update the good rows on the spec's key, in the caller's transaction, through ``bulk_create``."""
+    """Insert or update the good rows on the spec's key (an update keeps the record's id and ``created_at``), in
+    the caller's transaction: on PostgreSQL through its bulk path (COPY into a staging table, then one
+    ``INSERT … ON CONFLICT``, see :func:`jianguan.core.bulkload.copy_upsert`), on SQLite through ``bulk_create``.
+    Both store each value as the model's field prepares it; the keys are unique within the rows
+    (:func:`validate_rows` quarantines a repeated one)."""
     model = spec.model
     objs = _objects(spec, rows, batch)
     keys = [getattr(o, spec.key) for o in objs]
-    existing = set(model._default_manager.filter(**{f"{spec.key}__in": keys}).values_list(spec.key, flat=True))
-    update_fields = [f.attname for f in model._meta.concrete_fields
+    key = next(f for f in model._meta.concrete_fields if f.name == spec.key)
+    update_fields = [f for f in model._meta.concrete_fields
                      if not f.primary_key and f.name not in (spec.key, "created_at")]
     with transaction.atomic():
-        model._default_manager.bulk_create(objs, batch_size=1000, update_conflicts=True, unique_fields=[spec.key],
-                                           update_fields=update_fields)
+        if connection.vendor == "postgresql":
+            columns, table = bulkload.instances_table(model, objs)
+            created, updated = bulkload.copy_upsert(model._meta.db_table, columns, table, key=key.column,
+                                                    update_columns=[f.column for f in update_fields])
+        else:
+            existing = set(model._default_manager.filter(**{f"{spec.key}__in": keys})
+                           .values_list(spec.key, flat=True))
+            model._default_manager.bulk_create(objs, batch_size=1000, update_conflicts=True,
+                                               unique_fields=[spec.key],
+                                               update_fields=[f.attname for f in update_fields])
+            created, updated = len(objs) - len(existing), len(existing)
         if spec is KNOWLEDGE:
             from jianguan.datacenter import knowledge
 
             knowledge.reindex(KnowledgeDocument.objects.filter(doc_no__in=keys))
     result.written = len(objs)
-    result.updated = len(existing)
-    result.created = len(objs) - len(existing)
+    result.updated = updated
+    result.created = created
     return result
 
 
