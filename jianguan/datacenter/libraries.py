@@ -53,6 +53,8 @@ class Column:
     max_length: int | None = None
     synonyms: tuple[str, ...] = ()
     choices: dict[str, str] = field(default_factory=dict)
+    #: the value of a blank cell (None: the kind's own — ``False`` for yes/no, ``[]`` for lists, else empty)
+    blank: Any = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ def convert(column: Column, raw: str) -> tuple[Any, Problem | None]:
     if not text:
         if column.required:
             return None, (column.name, f"{column.name}.missing", f"{label}不能为空")
+        if column.blank is not None:
+            return column.blank, None
         return (False if column.kind == "bool" else [] if column.kind == "list" else None), None
     if column.max_length and len(text) > column.max_length:
         return None, (column.name, f"{column.name}.too_long", f"{label}超过{column.max_length}个字符")
@@ -322,7 +326,7 @@ KNOWLEDGE = LibrarySpec(Library.KNOWLEDGE, "knowledge", KnowledgeDocument, "doc_
     Column("effective_on", "施行日期", "date"),
     Column("status", "效力状态", "choice", choices={
         "现行有效": KnowledgeStatus.EFFECTIVE, "已修改": KnowledgeStatus.AMENDED, "已废止": KnowledgeStatus.REPEALED,
-        **{c.value: c.value for c in KnowledgeStatus}}),
+        **{c.value: c.value for c in KnowledgeStatus}}, blank=KnowledgeStatus.EFFECTIVE.value),  # the model's default
     Column("body", "正文", required=True),
 ))
 
@@ -333,7 +337,7 @@ OFFICERS = LibrarySpec(Library.OFFICERS, "officers", EnforcementOfficer, "certif
     Column("organization", "所属部门编码", "org", True, synonyms=("部门编码",)),
     Column("fields", "执法领域", "list"),
     Column("phone", "手机号码", "mobile", synonyms=("联系电话",)),
-    Column("active", "在岗", "bool"),
+    Column("active", "在岗", "bool", blank=True),  # an officer listed without a status is on duty
 ))
 
 SPECS: dict[str, LibrarySpec] = {s.name: s for s in (INSPECTIONS, PENALTIES, COERCIONS, LICENSES, CREDIT,

@@ -167,8 +167,8 @@ def _delivery(name: str, ctx: dict[str, Any]) -> tuple[list[dict[str, str]], lis
                    "issuer": "国务院", "issued_on": dt.date(2014, 8, 7), "effective_on": dt.date(2014, 10, 1),
                    "status": "amended", "body": "企业应当于每年1月1日至6月30日报送年度报告。", "region_id": "320000"},
                   {"doc_no": "案例2026-1", "kind": "case", "title": "虚假宣传案", "issuer": "", "issued_on": None,
-                   "effective_on": None, "status": "", "body": "当事人发布虚假宣传内容。", "region_id": "320000"}]
-        # a blank 效力状态 is stored as "" (not the model's default), as bulk_create stored it
+                   "effective_on": None, "status": "effective",  # a blank 效力状态: in force, the model's default
+                   "body": "当事人发布虚假宣传内容。", "region_id": "320000"}]
     else:  # officers
         org = ctx["org"]
         rows = [{"certificate_no": "32001000001", "name": "王执法", "id_number": OFFICER_ID, "organization": org.code,
@@ -179,7 +179,7 @@ def _delivery(name: str, ctx: dict[str, Any]) -> tuple[list[dict[str, str]], lis
                    "fields": ["market", "food"], "phone": "13900000001", "active": True},
                   {"certificate_no": "32001000002", "name": "李执法", "id_number": PERSON,
                    "id_number_index": blind_index(PERSON), "organization_id": org.pk, "region_id": "320106",
-                   "fields": [], "phone": "", "active": False}]  # a blank 在岗 reads as 否 (``convert``)
+                   "fields": [], "phone": "", "active": True}]  # a blank 在岗: on duty, as the model's default
     return rows, stored
 
 
