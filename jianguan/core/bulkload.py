@@ -80,6 +80,11 @@ def csv_blocks(table: pa.Table, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]
         yield buffer.getvalue()
 
 
+def _quoted(name: str) -> str:
+    """A table or column name as an SQL identifier (a column may be named like a reserved word)."""
+    return str(connection.ops.quote_name(name))
+
+
 def copy_rows(db_table: str, columns: Sequence[str], table: pa.Table) -> int:
     """Insert an Arrow table whose columns are ``columns`` in that order: binary COPY on PostgreSQL (each column cast
     to its database type first, so values are neither formatted as text nor parsed back), executemany on SQLite.
@@ -93,7 +98,7 @@ def copy_rows(db_table: str, columns: Sequence[str], table: pa.Table) -> int:
             if all(t is not None for t in arrow_types):
                 _copy_binary(cursor, db_table, columns, table, types)
             else:
-                sql = f"COPY {db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+                sql = f"COPY {_quoted(db_table)} ({', '.join(map(_quoted, columns))}) FROM STDIN WITH (FORMAT csv)"
                 with _copy(cursor, sql) as copy:
                     for block in csv_blocks(table):
                         copy.write(block)
@@ -166,7 +171,7 @@ def _copy_binary(cursor: Any, db_table: str, columns: Sequence[str], table: pa.T
         else:
             encoders[field_.name] = pgpq.ArrowToPostgresBinaryEncoder.infer_encoder(field_)
     encoder = pgpq.ArrowToPostgresBinaryEncoder.new_with_encoders(typed.schema, encoders)
-    sql = f"COPY {db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
+    sql = f"COPY {_quoted(db_table)} ({', '.join(map(_quoted, columns))}) FROM STDIN WITH (FORMAT binary)"
     with _copy(cursor, sql) as copy:
         copy.write(encoder.write_header())
         for batch in typed.to_batches(max_chunksize=CHUNK_ROWS):
