@@ -109,14 +109,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "jianguan.core.middleware.RequestIdMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "jianguan.core.middleware.LocaleMiddleware",
+    "jianguan.core.middleware.LocaleMiddleware",  # the language cookie only: it needs no session
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "jianguan.core.middleware.SecurityPolicyMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # session, CSRF, session user, second factor, security policy, messages
+    # (core.middleware.BROWSER_SESSION_MIDDLEWARE); passed over by REST calls with a bearer token
+    "jianguan.core.middleware.BrowserSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from jianguan.core import audit
 from jianguan.core.passwords import password_expired
@@ -94,3 +95,78 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         if not request.path.startswith("/api/"):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         super().process_request(request)
+
+
+#: The browser-session layer, in order: cookie session, CSRF check, session user, second factor, the policy above
+#: (which also binds the audit context to the session user), flash messages.
+BROWSER_SESSION_MIDDLEWARE = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "jianguan.core.middleware.SecurityPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+)
+
+
+def is_token_api_call(request: HttpRequest) -> bool:
+    """A REST API call that authenticates with a bearer token (other systems, the 12345 platform)."""
+    return request.path_info.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
+
+
+class BrowserSessionMiddleware:
+    """The browser-session layer (:data:`BROWSER_SESSION_MIDDLEWARE`) as one middleware, passed over by REST calls
+    that carry a bearer token.
+
+    Such a call is authenticated by its token inside the API view (``ApiTokenAuthentication``, which also sets the
+    request's user and, through ``AuditedAPIMixin``, the audit context) and never by a cookie, so the cookie session,
+    the CSRF check that protects cookie sessions, the session user, the second factor of a browser login and flash
+    messages do nothing for it — yet they cost about a quarter of a millisecond per call on the intake path. A token
+    that fails is answered 401 by the view; a call with a bearer header is never authenticated by its cookies, so
+    skipping the CSRF check opens nothing. Every other request goes through the whole layer, in the same order as
+    when the middlewares were listed one by one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        chain: Callable[[HttpRequest], HttpResponse] = get_response
+        layer: list[Any] = []
+        for path in reversed(BROWSER_SESSION_MIDDLEWARE):
+            chain = import_string(path)(chain)
+            layer.insert(0, chain)
+        self.browser = chain
+        # Django calls the view, exception and template-response hooks of the middlewares it lists itself, not of
+        # ours: they are called here, in the order Django would (the CSRF check is a view hook).
+        self._view_hooks = [m.process_view for m in layer if hasattr(m, "process_view")]
+        self._exception_hooks = [m.process_exception for m in reversed(layer) if hasattr(m, "process_exception")]
+        self._template_hooks = [m.process_template_response for m in reversed(layer)
+                                if hasattr(m, "process_template_response")]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_token_api_call(request):
+            return self.get_response(request)
+        return self.browser(request)
+
+    def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        if is_token_api_call(request):
+            return None
+        for hook in self._view_hooks:
+            response = hook(request, view, args, kwargs)
+            if response is not None:
+                return response
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
+        if is_token_api_call(request):
+            return None
+        for hook in self._exception_hooks:
+            response = hook(request, exception)
+            if response is not None:
+                return response
+        return None
+
+    def process_template_response(self, request: HttpRequest, response: Any) -> Any:
+        if is_token_api_call(request):
+            return response
+        for hook in self._template_hooks:
+            response = hook(request, response)
+        return response

@@ -225,3 +225,36 @@ def test_it_answers_me_for_an_account_without_region(db, api_client) -> None:
     api_client.force_authenticate(user)
     body = api_client.get(ME).json()
     assert body["region"] is None and body["department"] is None and body["roles"] == []
+
+
+# --- the browser-session layer and token calls -----------------------------------------------------------------------
+
+
+def test_a_token_call_passes_the_browser_session_layer_by(gulou_inspector, api_client) -> None:
+    """No cookie session is opened or read for a bearer-token call: no cookie set, no ``Vary: Cookie``; the
+    caller is the token's account (``core.middleware.BrowserSessionMiddleware``)."""
+    response = bearer(api_client, make_token(gulou_inspector, ["view"])).get(ME)
+    assert response.status_code == 200 and response.json()["username"] == gulou_inspector.username
+    assert not response.cookies and "Cookie" not in response.get("Vary", "")
+
+
+def test_a_bearer_header_is_ignored_by_the_pages_and_a_session_api_post_still_needs_csrf(gulou_inspector) -> None:
+    """Only REST calls skip the session layer: a page with a bearer header still needs a signed-in session, and a
+    cookie-authenticated API write still needs the CSRF token."""
+    from django.test import Client
+
+    token = make_token(gulou_inspector, ["view", "add"])
+    page = Client().get(reverse("core:subject_list"), HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(gulou_inspector)
+    response = browser.post(SUBJECTS, new_subject(), content_type="application/json")
+    assert response.status_code == 403 and not Subject.objects.filter(name=new_subject()["name"]).exists()
+    assert browser.get(ME).json()["username"] == gulou_inspector.username  # the session itself works
+
+
+def test_a_token_call_with_a_session_cookie_is_the_tokens_caller(gulou_inspector, api_client) -> None:
+    other = make_user("gl_other_for_token", "320106", roles=["inspector"])
+    api_client.force_login(gulou_inspector)
+    response = bearer(api_client, make_token(other, ["view"])).get(ME)
+    assert response.json()["username"] == "gl_other_for_token"
