@@ -169,17 +169,24 @@ _PLAIN: dict[type[models.Field[Any, Any]], type] = {
     models.PositiveIntegerField: int, models.PositiveBigIntegerField: int, models.PositiveSmallIntegerField: int,
     models.AutoField: int, models.BigAutoField: int, models.FloatField: float,
 }
+# Field classes that prepare None as None on PostgreSQL and SQLite (unless ``auto_now``/``auto_now_add`` fill it in
+# ``pre_save``): an empty one of these skips the calls too. A ticket has a dozen such empty dates.
+_NONE_PLAIN = (models.DateTimeField, models.DateField, models.TimeField, models.DecimalField, models.UUIDField,
+               models.DurationField, models.GenericIPAddressField)
 
 
 @lru_cache(maxsize=512)
 def _columns(model: type[models.Model], generate_pk: bool) -> tuple[tuple[Any, ...], tuple[type | None, ...]]:
-    """The model's columns in INSERT order, and for each the Python type whose values go in as they are."""
+    """The model's columns in INSERT order, and for each the Python type whose values go in as they are
+    (``NoneType``: only None does)."""
     meta = model._meta
     fields = tuple(f for f in meta.local_concrete_fields if not (generate_pk and f is meta.pk))
 
     def plain(f: Any) -> type | None:
         if type(f) in (models.ForeignKey, models.OneToOneField):
             return _PLAIN.get(type(f.target_field))
+        if type(f) in _NONE_PLAIN and not (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)):
+            return type(None)  # only None goes in as it is
         return _PLAIN.get(type(f))
 
     return fields, tuple(plain(f) for f in fields)

@@ -139,3 +139,20 @@ def test_plain_values_go_in_as_they_are_and_the_rest_as_save_prepares_them(db) -
                      expires_at=timezone.now() + dt.timedelta(days=1))
     fastinsert.insert(token)
     assert ApiToken.objects.get(pk=token.pk).name == "懒字符串"
+
+
+def test_empty_dates_go_in_as_null_but_auto_dates_are_still_filled(db) -> None:
+    """An empty date, time or decimal is written as NULL without preparation; a date with ``auto_now`` or
+    ``auto_now_add`` still gets its value from ``pre_save``, and a set date is prepared as ``save()`` prepares it."""
+    fields, plain = fastinsert._columns(ApiToken, True)
+    kinds = {f.name: kind for f, kind in zip(fields, plain, strict=True)}
+    assert kinds["last_used_at"] is type(None) and kinds["expires_at"] is type(None)
+    assert kinds["updated_at"] is None  # auto_now: always prepared (a default, as created_at's, is set at init)
+    user = make_user("fast_dates", "320106", roles=["api_client"], is_machine=True)
+    expires = timezone.now() + dt.timedelta(days=2)
+    token = ApiToken(name="dates", user=user, prefix="dddd4444", secret_hash="h" * 64, scopes=["view"],
+                     expires_at=expires)
+    fastinsert.insert(token)
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert stored.last_used_at is None and stored.expires_at == expires
+    assert stored.created_at is not None and stored.updated_at is not None
