@@ -107,7 +107,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "jianguan.core.middleware.CSPMiddleware",  # django-csp's, with a fixed policy for bearer-token REST calls
     "jianguan.core.middleware.RequestIdMiddleware",
     "jianguan.core.middleware.LocaleMiddleware",  # the language cookie only: it needs no session
     "django.middleware.common.CommonMiddleware",

@@ -258,3 +258,16 @@ def test_a_token_call_with_a_session_cookie_is_the_tokens_caller(gulou_inspector
     api_client.force_login(gulou_inspector)
     response = bearer(api_client, make_token(other, ["view"])).get(ME)
     assert response.json()["username"] == "gl_other_for_token"
+
+
+def test_a_token_call_gets_the_apis_fixed_content_security_policy_and_pages_their_own(gulou_inspector,
+                                                                                       api_client) -> None:
+    from django.test import Client
+
+    from jianguan.core.middleware import CSPMiddleware
+
+    response = bearer(api_client, make_token(gulou_inspector, ["view"])).get(ME)
+    assert response["Content-Security-Policy"] == CSPMiddleware.API_POLICY
+    page = Client().get(reverse("core:login"))
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    assert "form-action 'self'" in page["Content-Security-Policy"]
