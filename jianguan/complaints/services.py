@@ -456,7 +456,26 @@ def receive_batch(
         except DomainError as exc:
             results[index] = exc
     keys = [idem for _i, _r, _c, idem in cleaned if idem]
-    known = _known_keys(keys)
+    # Optimistic first: nearly every key is new, so the records are written without looking their keys up first
+    # (one round trip less per group); a key seen before fails the insert on its unique index, the attempt is
+    # rolled back, and the records are answered again after the look-up.
+    try:
+        return _receive_cleaned(results, cleaned, set(), actor=actor, channel=channel, contexts=contexts,
+                                optimistic=True)
+    except IntegrityError:
+        pass
+    return _receive_cleaned(results, cleaned, _known_keys(keys), actor=actor, channel=channel, contexts=contexts)
+
+
+def _receive_cleaned(
+    answers: list[IntakeResult | DomainError | None], cleaned: list[tuple[int, IntakeRecord, _Clean, str | None]],
+    known: set[str], *, actor: Any, channel: str, contexts: Sequence[audit.AuditContext] | None,
+    optimistic: bool = False,
+) -> list[IntakeResult | DomainError]:
+    """``receive_batch`` after validation: ``known`` are the idempotency keys that already have tickets. With
+    ``optimistic`` a failed write is raised (the caller looks the keys up and tries again) instead of being redone
+    one record at a time."""
+    results = list(answers)
     fresh: list[tuple[int, IntakeRecord, _Clean, str | None]] = []
     first_of_key: dict[str, int] = {}
     repeats: list[tuple[int, str]] = []
@@ -472,7 +491,9 @@ def receive_batch(
     if fresh:
         try:
             stored = _store_many(fresh, actor=actor, channel=channel, contexts=contexts)
-        except IntegrityError:  # a concurrent retry or a number clash: fall back to one by one
+        except IntegrityError:  # a key seen before, a concurrent retry or a number clash: fall back to one by one
+            if optimistic:
+                raise
             stored = {}
             for index, record, _c, idem in fresh:
                 with audit.use_context(contexts[index] if contexts else None):

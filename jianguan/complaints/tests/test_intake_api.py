@@ -101,6 +101,27 @@ def test_the_batch_answers_per_record_and_is_idempotent(client, api_machine) -> 
     assert not Reporter.objects.filter(complaint__ticket_no=body["results"][1]["result"]["tickets"][0]["ticket_no"])
 
 
+def test_a_batch_mixing_a_seen_key_with_new_ones_stores_only_the_new(client, api_machine) -> None:
+    """New keys are written without a look-up first; a key seen before fails that write, which is rolled back whole,
+    and the batch is answered again after looking its keys up: the old ticket once, each new one once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = make_token(api_machine, ["add"])
+    with CaptureQueriesContext(connection) as queries:
+        first = client.post(BATCH, {"records": [{**RECORD, "idempotency_key": "m-1"}]},
+                            content_type="application/json", **bearer(token)).json()
+    assert first["created"] == 1
+    assert not [q for q in queries if q["sql"].startswith('SELECT "idempotency_key"')]  # no look-up when all new
+    records = [{**RECORD, "idempotency_key": "m-1"}, {**RECORD, "idempotency_key": "m-2"},
+               {**RECORD, "idempotency_key": "m-2"}]
+    body = client.post(BATCH, {"records": records}, content_type="application/json", **bearer(token)).json()
+    assert [r["status"] for r in body["results"]] == ["existing", "created", "existing"]
+    assert body["results"][0]["result"]["tickets"] == first["results"][0]["result"]["tickets"]
+    assert body["results"][1]["result"]["tickets"] == body["results"][2]["result"]["tickets"]
+    assert Complaint.objects.count() == 2 and Reporter.objects.count() == 2
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_single_tickets_are_written_together_each_with_its_own_answer_and_audit(live_server) -> None:
