@@ -204,9 +204,12 @@ def load_source_table(engine: Engine, prepared: Prepared, table: str = "dc_src")
         path = _sql_path(prepared.path)
         if prepared.format == "csv":
             # The dialect is sniffed from the first rows (DuckDB's default sample); a file whose later rows do not
-            # fit what the sample suggested is read again with the whole file as the sample.
-            readers = [f"read_csv({path}, header = true, all_varchar = true, null_padding = true)",
-                       f"read_csv({path}, header = true, all_varchar = true, null_padding = true, sample_size = -1)"]
+            # fit what the sample suggested is read again with the whole file as the sample, and a file with line
+            # breaks inside quoted values (an address on two lines), which the parallel reader cannot split when
+            # short rows are padded, is read once more by a single thread.
+            options = "header = true, all_varchar = true, null_padding = true"
+            readers = [f"read_csv({path}, {options})", f"read_csv({path}, {options}, sample_size = -1)",
+                       f"read_csv({path}, {options}, sample_size = -1, parallel = false)"]
         else:
             readers = [f"read_parquet({path})"]
         error: Exception | None = None

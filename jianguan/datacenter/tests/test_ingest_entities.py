@@ -128,3 +128,21 @@ def test_a_crash_mid_batch_leaves_no_partial_load(data_admin, source, dirty_file
     assert QuarantinedRow.objects.count() == 0
     assert AuditEntry.objects.filter(event="datacenter.batch.failed").count() == 1
     assert Batch.objects.get(pk=batch.pk).job.status == "failed"
+
+
+def test_a_value_on_two_lines_inside_quotes_is_one_value(data_admin, source, tmp_path,
+                                                         django_capture_on_commit_callbacks) -> None:
+    """A quoted value may hold a line break (an address typed on two lines, RFC 4180): the file is read record by
+    record, the break is cleaned like other white space (none is kept between Chinese characters), and the rows
+    after it keep their numbers as records."""
+    path = write_csv(tmp_path / "two-lines.csv", HEADER, [
+        [uscc("320106", 21), "南京两行地址有限公司", "钱七", "江苏省南京市鼓楼区\n中山路21号", "320106", "", "", "", "",
+         ""],
+        ["ＸＸ", "坏代码公司", "李四", "南京市玄武区北京东路1号", "", "", "", "", "", ""],
+        [uscc("320106", 22), "南京后续有限公司", "孙八", "南京市鼓楼区中山路22号", "320106", "", "", "", "", ""],
+    ])
+    batch = ingest(source, data_admin, path, django_capture_on_commit_callbacks)
+    assert batch.status == "loaded", batch.message
+    assert batch.created_count == 2
+    assert Subject.objects.get(uscc=uscc("320106", 21)).address == "江苏省南京市鼓楼区中山路21号"  # no space in Chinese
+    assert list(QuarantinedRow.objects.filter(batch=batch).values_list("row_no", flat=True)) == [3]
