@@ -255,3 +255,20 @@ def test_the_hook_is_called_after_the_fields_with_dry_run_passed_through(officer
 def test_a_batch_size_below_one_is_refused() -> None:
     with pytest.raises(CommandError, match="at least 1"):
         call_command("keys", "rotate", "--batch-size", "0")
+
+
+def test_a_hook_that_meets_a_value_it_cannot_decrypt_stops_the_command_with_one_line(officers, field_keys,
+                                                                                     monkeypatch) -> None:
+    from django.core.management.base import CommandError
+
+    from jianguan.lib.crypto import CryptoError
+
+    def broken(dry_run: bool) -> dict[str, int]:
+        raise CryptoError("token of row 7 does not decrypt")
+
+    monkeypatch.setattr(keyring, "_hooks", {})
+    keyring.register_rotation("test.broken", broken)
+    field_keys("k1", "k0")
+    for args in (("status",), ("rotate", "--dry-run"), ("rotate",)):
+        with pytest.raises(CommandError, match="stopped: token of row 7 does not decrypt"):
+            call_command("keys", *args)

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jianguan.core import audit, keyring
+from jianguan.lib.crypto import CryptoError
 
 
 def _by_key(counts: Mapping[str, int], ring: list[str], active: str) -> str:
@@ -40,10 +41,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
-        if options["subcommand"] == "status":
-            self.handle_status(options)
-        else:
-            self.handle_rotate(options)
+        try:
+            if options["subcommand"] == "status":
+                self.handle_status(options)
+            else:
+                self.handle_rotate(options)
+        except CryptoError as exc:  # a stored value or file that does not decrypt: the step that met it rolled back
+            raise CommandError(f"stopped: {exc} (the step that met it changed nothing; `jianguan keys status` shows "
+                               "what is left)") from None
 
     def handle_status(self, options: dict[str, Any]) -> None:
         state = keyring.status(batch_size=options["batch_size"])
