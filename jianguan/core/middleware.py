@@ -116,6 +116,15 @@ def is_token_api_call(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
 
 
+def _first_answer(hooks: list[Callable[..., Any]], *args: Any) -> Any:
+    """The first response a middleware hook gives (Django stops at it), or None."""
+    for hook in hooks:
+        response = hook(*args)
+        if response is not None:
+            return response
+    return None
+
+
 class BrowserSessionMiddleware:
     """The browser-session layer (:data:`BROWSER_SESSION_MIDDLEWARE`) as one middleware, passed over by REST calls
     that carry a bearer token.
@@ -149,22 +158,10 @@ class BrowserSessionMiddleware:
         return self.browser(request)
 
     def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-        if is_token_api_call(request):
-            return None
-        for hook in self._view_hooks:
-            response = hook(request, view, args, kwargs)
-            if response is not None:
-                return response
-        return None
+        return None if is_token_api_call(request) else _first_answer(self._view_hooks, request, view, args, kwargs)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
-        if is_token_api_call(request):
-            return None
-        for hook in self._exception_hooks:
-            response = hook(request, exception)
-            if response is not None:
-                return response
-        return None
+        return None if is_token_api_call(request) else _first_answer(self._exception_hooks, request, exception)
 
     def process_template_response(self, request: HttpRequest, response: Any) -> Any:
         if is_token_api_call(request):
