@@ -111,9 +111,16 @@ BROWSER_SESSION_MIDDLEWARE = (
 )
 
 
+#: The schemes of ``core.api.authentication.ApiTokenAuthentication`` (``Bearer``, ``Token``), with their space.
+_TOKEN_SCHEMES = ("bearer ", "token ")
+
+
 def is_token_api_call(request: HttpRequest) -> bool:
-    """A REST API call that authenticates with a bearer token (other systems, the 12345 platform)."""
-    return request.path_info.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
+    """A REST API call that authenticates with a token (other systems, the 12345 platform)."""
+    if not request.path_info.startswith("/api/"):
+        return False
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    return header[:7].lower().startswith(_TOKEN_SCHEMES)
 
 
 def _first_answer(hooks: list[Callable[..., Any]], *args: Any) -> Any:
@@ -153,9 +160,16 @@ class BrowserSessionMiddleware:
                                 if hasattr(m, "process_template_response")]
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_token_api_call(request):
+        if not is_token_api_call(request):
+            return self.browser(request)
+        # Until the view has authenticated the token (``AuditedAPIMixin`` binds the caller then), anything audited
+        # is the anonymous caller at this address, as the session policy would have bound it — never "system".
+        ctx = audit.context_for_user(None, ip=client_ip(request), request_id=request.request_id)  # type: ignore[attr-defined]
+        token = audit._context.set(ctx)
+        try:
             return self.get_response(request)
-        return self.browser(request)
+        finally:
+            audit._context.reset(token)
 
     def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         return None if is_token_api_call(request) else _first_answer(self._view_hooks, request, view, args, kwargs)

@@ -271,3 +271,22 @@ def test_a_token_call_gets_the_apis_fixed_content_security_policy_and_pages_thei
     page = Client().get(reverse("core:login"))
     assert "script-src 'self'" in page["Content-Security-Policy"]
     assert "form-action 'self'" in page["Content-Security-Policy"]
+
+
+def test_a_token_call_is_audited_as_anonymous_at_its_address_until_its_token_is_checked(db, api_client,
+                                                                                        monkeypatch) -> None:
+    """Before the view authenticates the token, the audit context is the anonymous caller at the request's address
+    (as the session policy bound it before token calls skipped it), never the system account."""
+    from jianguan.core import audit
+    from jianguan.core.api import authentication
+
+    seen = []
+
+    def spy(secret: str):
+        seen.append(audit._context.get())
+        return None
+
+    monkeypatch.setattr(authentication, "authenticate_token", spy)
+    response = api_client.get(ME, HTTP_AUTHORIZATION="Token jg_abcd1234_secret", REMOTE_ADDR="10.1.2.3")
+    assert_error(response, 401, "auth.failed")
+    assert seen and seen[0].actor_name == "anonymous" and seen[0].ip == "10.1.2.3" and seen[0].request_id
