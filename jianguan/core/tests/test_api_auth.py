@@ -282,9 +282,8 @@ def test_a_token_call_is_audited_as_anonymous_at_its_address_until_its_token_is_
 
     seen = []
 
-    def spy(secret: str):
+    def spy(secret: str) -> None:  # no token matches
         seen.append(audit._context.get())
-        return None
 
     monkeypatch.setattr(authentication, "authenticate_token", spy)
     response = api_client.get(ME, HTTP_AUTHORIZATION="Token jg_abcd1234_secret", REMOTE_ADDR="10.1.2.3")
