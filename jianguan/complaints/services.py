@@ -1648,11 +1648,9 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
         best[complaint.pk] = [item for item in scored if item[1] >= threshold][:most]
         proposals += [DuplicateProposal(complaint=complaint, candidate_id=candidate.pk, score=round(score, 3),
                                         reasons=reasons) for candidate, score, reasons in best[complaint.pk]]
-    if proposals:
-        DuplicateProposal.objects.bulk_create(
-            proposals, update_conflicts=True, unique_fields=["complaint", "candidate"],
-            update_fields=["score", "reasons"],
-        )  # a second look updates the scores and keeps a dispatcher's decision
+    # a second look updates the scores and keeps a dispatcher's decision; values bound once per statement
+    # (``fastinsert``) instead of Django's UNNEST arrays, which psycopg quotes element by element
+    fastinsert.insert(*proposals, upsert=(("complaint", "candidate"), ("score", "reasons")))
     return best
 
 

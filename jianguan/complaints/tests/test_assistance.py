@@ -292,3 +292,18 @@ def test_duplicate_proposals_are_looked_up_by_complaint_through_the_unique_pair(
     by_columns = [tuple(info["columns"]) for info in constraints.values() if info["index"] or info["unique"]]
     assert ("complaint_id", "candidate_id") in by_columns and ("candidate_id",) in by_columns
     assert ("complaint_id",) not in by_columns  # the pair's leading column serves it
+
+
+def test_a_second_look_updates_the_scores_and_keeps_a_dispatchers_decision() -> None:
+    from jianguan.complaints.models import DuplicateProposal
+
+    first = make_ticket(ComplaintStatus.REGISTERED, content="南京某某餐饮后厨卫生差，餐具不消毒，吃完腹泻")
+    second = make_ticket(ComplaintStatus.RECEIVED, content="南京某某餐饮后厨卫生很差，餐具没有消毒，吃了腹泻")
+    [proposal] = services.propose_duplicates(second)
+    assert proposal.pk and proposal.candidate == first
+    DuplicateProposal.objects.filter(pk=proposal.pk).update(status="dismissed", score=0.01, reasons=["old"])
+    [again] = services.propose_duplicates(second)
+    stored = DuplicateProposal.objects.get(complaint=second, candidate=first)
+    assert again.pk == stored.pk == proposal.pk and DuplicateProposal.objects.filter(complaint=second).count() == 1
+    assert stored.status == "dismissed"  # the dispatcher's decision stands
+    assert stored.score == proposal.score and stored.reasons == proposal.reasons  # the scores are the new look's

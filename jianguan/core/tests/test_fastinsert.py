@@ -156,3 +156,20 @@ def test_empty_dates_go_in_as_null_but_auto_dates_are_still_filled(db) -> None:
     stored = ApiToken.objects.get(pk=token.pk)
     assert stored.last_used_at is None and stored.expires_at == expires
     assert stored.created_at is not None and stored.updated_at is not None
+
+
+def test_an_upsert_updates_the_row_it_conflicts_with_and_inserts_the_others(db) -> None:
+    """``upsert=(unique fields, fields to update)``: as ``bulk_create(update_conflicts=True)``, in one statement;
+    each instance gets its row's key, the existing one's for an update."""
+    import uuid
+
+    one, two = uuid.uuid4(), uuid.uuid4()
+    earlier = timezone.now() - dt.timedelta(days=1)
+    first = ProcessedEvent(event_id=one, handler="h.one", processed_at=earlier)
+    fastinsert.insert(first)
+    again = ProcessedEvent(event_id=one, handler="h.one")
+    new = ProcessedEvent(event_id=two, handler="h.one")
+    fastinsert.insert(again, new, upsert=(("event_id", "handler"), ("processed_at",)))
+    assert again.pk == first.pk and new.pk not in (None, first.pk)
+    assert ProcessedEvent.objects.count() == 2
+    assert ProcessedEvent.objects.get(pk=first.pk).processed_at == again.processed_at > earlier
