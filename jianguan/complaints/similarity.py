@@ -24,9 +24,8 @@ def _norm(grams: Counter[str]) -> float:
 def _cosine(a: Counter[str], norm_a: float, b: Counter[str], norm_b: float) -> float:
     if not norm_a or not norm_b:
         return 0.0
-    if len(b) < len(a):
-        a, b = b, a
-    dot = sum(count * b.get(gram, 0) for gram, count in a.items())
+    # the shared bigrams found by a set intersection (in C); counts are integers, so the sum is exact in any order
+    dot = sum(a[gram] * b[gram] for gram in a.keys() & b.keys())
     return dot / (norm_a * norm_b)
 
 
