@@ -33,7 +33,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, NotSupportedError, connection, models, transaction
 
 from jianguan.core import fastinsert
 
@@ -243,7 +243,7 @@ def copy_upsert(db_table: str, columns: Sequence[str], table: pa.Table, key: str
     one statement, and the whole statement fails. The staging table is dropped at the end, so the function can
     run again in the same transaction; if anything fails, the rollback takes it away with the rows."""
     if connection.vendor != "postgresql":
-        raise NotImplementedError("copy_upsert needs PostgreSQL's COPY; use bulk_create(update_conflicts=True)")
+        raise NotSupportedError("copy_upsert needs PostgreSQL's COPY; use bulk_create(update_conflicts=True)")
     if not update_columns:
         raise ValueError("copy_upsert needs at least one column to update")
     if table.num_rows == 0:

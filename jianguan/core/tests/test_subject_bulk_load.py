@@ -161,3 +161,16 @@ def test_a_large_load_after_other_writes_in_its_transaction_goes_the_ordinary_wa
             ids = services.reserve_subject_ids(2)
             services.bulk_insert_subjects(_rows(ids, ["320106", "320115"]), now=timezone.now())
     assert Subject.objects.filter(pk__in=ids).count() == 2
+
+
+def test_copy_upsert_is_refused_where_there_is_no_copy(db) -> None:
+    from django.db import NotSupportedError, connection
+
+    from jianguan.core import bulkload
+
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL has COPY")
+    import pyarrow as pa
+
+    with pytest.raises(NotSupportedError, match="PostgreSQL"):
+        bulkload.copy_upsert("core_subject", ("name",), pa.table({"name": ["x"]}), "uscc", ("name",))
