@@ -701,7 +701,7 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
     failed: set[int] = set()
     while True:
         tickets = list(Complaint.objects.filter(assisted_at__isnull=True).exclude(pk__in=failed)
-                       .select_related("reporter").order_by("id")[:batch])
+                       .order_by("id")[:batch])
         if not tickets:
             return done
         for name in (params.DUPLICATE_WINDOW, params.DUPLICATE_THRESHOLD, params.DUPLICATE_MAX):
@@ -721,7 +721,7 @@ def assist_pending(*, batch: int = 200, now: dt.datetime | None = None) -> int:
             logger.warning("assisting a batch of %d tickets failed; redoing them one by one", len(plans),
                            exc_info=True)
         # each ticket as stored, not as the failed attempt left the instances
-        fresh = {c.pk: c for c in Complaint.objects.filter(pk__in=[c.pk for c in tickets]).select_related("reporter")}
+        fresh = {c.pk: c for c in Complaint.objects.filter(pk__in=[c.pk for c in tickets])}
         plans = [(fresh[c.pk], suggestion) for c, suggestion in plans if c.pk in fresh]
         for plan in plans:
             try:
@@ -742,8 +742,10 @@ def _assist(plans: Sequence[tuple[Complaint, Any]], categories: dict[str, Catego
     claimed = _claim_unassisted([c.pk for c, _s in plans], stamp, suggested)
     tickets = [c for c, _s in plans if c.pk in claimed]
     find_subject_candidates(tickets)
-    reporters = {c.pk: getattr(c, "reporter", None) for c in tickets}  # fetched with the batch (None: anonymous)
-    _propose_many(tickets, {pk: r.phone_index if r else "" for pk, r in reporters.items()})
+    # only the reporters' blind indexes: loading the reporters would decrypt their names and phones for nothing
+    phones = dict(Reporter.objects.filter(complaint__in=[c.pk for c in tickets])
+                  .values_list("complaint_id", "phone_index"))
+    _propose_many(tickets, {c.pk: phones.get(c.pk, "") for c in tickets})
     return len(tickets)
 
 

@@ -171,8 +171,7 @@ def _run(subscriber: _Subscriber, batch: Sequence[Any]) -> str | None:
                 subscriber.handler([(str(e.id), e.payload) for e in batch])
             else:
                 subscriber.handler(str(batch[0].id), batch[0].payload)
-            ProcessedEvent.objects.bulk_create([ProcessedEvent(event_id=e.id, handler=subscriber.name)
-                                                for e in batch])
+            fastinsert.insert(*[ProcessedEvent(event_id=e.id, handler=subscriber.name) for e in batch])
         return None
     except IntegrityError as exc:
         if len(batch) == 1 and ProcessedEvent.objects.filter(event_id=batch[0].id,
