@@ -1597,10 +1597,17 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
         if values:  # the text keys repeat the indexes' condition, which the planner must see to use them
             same |= Q(**{f"{column}__in": values}) & (~Q(**{column: ""}) if column in ("subject_name",
                                                                                        "place_address") else Q())
-    if phones:  # the reporter's earlier tickets by primary key, so the search stays one use of indexes
-        same |= Q(pk__in=list(Reporter.objects.filter(phone_index__in=phones, complaint__submitted_at__gte=start,
-                                                      complaint__submitted_at__lte=end)
-                              .values_list("complaint_id", flat=True)))
+    if phones:
+        # The reporters' earlier tickets by primary key, so the search below stays one use of indexes. Looked up by
+        # the phone's index alone (the window is applied below): joined with the tickets' window, the planner
+        # walked every ticket of the window whenever the statistics were behind (a new or fast-growing table).
+        # A repeat filer's latest tickets only, as many as one ticket may consider.
+        by_phone: dict[str, list[int]] = {}
+        for phone_index, complaint_id in Reporter.objects.filter(phone_index__in=phones).values_list(
+                "phone_index", "complaint_id"):
+            by_phone.setdefault(phone_index, []).append(complaint_id)
+        same |= Q(pk__in=[pk for pks in by_phone.values()
+                          for pk in sorted(pks, reverse=True)[:DUPLICATE_CANDIDATES + len(tickets)]])
     in_cities = Q()
     for prefix in {c.region_id[:4] for c in tickets}:
         in_cities |= Q(region__code__startswith=prefix)

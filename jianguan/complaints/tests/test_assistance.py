@@ -307,3 +307,27 @@ def test_a_second_look_updates_the_scores_and_keeps_a_dispatchers_decision() -> 
     assert again.pk == stored.pk == proposal.pk and DuplicateProposal.objects.filter(complaint=second).count() == 1
     assert stored.status == "dismissed"  # the dispatcher's decision stands
     assert stored.score == proposal.score and stored.reasons == proposal.reasons  # the scores are the new look's
+
+
+def test_a_repeat_filers_tickets_within_the_window_are_candidates_by_the_phone_alone() -> None:
+    """The same reporter (by the phone's blind index) is a key of its own: another entity at another address is still
+    a candidate, but only within the window (``complaints.duplicate.window_days``)."""
+    from jianguan.complaints.models import Complaint, DuplicateProposal
+
+    text = "楼下烧烤店油烟直排，噪音扰民到凌晨"
+    recent = make_ticket(ComplaintStatus.RECEIVED, content=text, subject_name="老王烧烤",
+                         place_address="南京市鼓楼区中山路1号", reporter_phone="13912345678")
+    old = make_ticket(ComplaintStatus.RECEIVED, content=text, subject_name="老李烧烤",
+                      place_address="南京市鼓楼区中山路2号", reporter_phone="13912345678")
+    stranger = make_ticket(ComplaintStatus.RECEIVED, content=text, subject_name="老赵烧烤",
+                           place_address="南京市鼓楼区中山路3号", reporter_phone="13700000000")
+    assert services.assist_pending() == 3
+    Complaint.objects.filter(pk=old.pk).update(submitted_at=F("submitted_at") - Value(dt.timedelta(days=400)))
+    Complaint.objects.filter(pk__in=[recent.pk, stranger.pk]).update(
+        submitted_at=F("submitted_at") - Value(dt.timedelta(minutes=1)))
+    new = make_ticket(ComplaintStatus.RECEIVED, content=text, subject_name="老张烧烤",
+                      place_address="南京市鼓楼区汉中路9号", reporter_phone="139 1234 5678")
+    assert services.assist_pending() == 1
+    proposals = {p.candidate_id: p.reasons for p in DuplicateProposal.objects.filter(complaint=new)}
+    assert set(proposals) == {recent.pk}
+    assert "same_reporter" in proposals[recent.pk]
