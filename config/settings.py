@@ -331,6 +331,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Celery's Django fix-up closes the worker's database connection before and after every task unless this is set, so
+# each of the many small background tasks paid for a new PostgreSQL session (a forked backend that loads its catalog
+# caches again: a quarter of a core in the intake benchmark). Connections now live as in the web server:
+# ``config.celery`` applies ``CONN_MAX_AGE`` and drops unusable connections around each task, as Django does around
+# each request; this count is only the fix-up's backstop (a reconnect after this many tasks).
+CELERY_DB_REUSE_MAX = env_int("JIANGUAN_WORKER_DB_REUSE_MAX", 10_000, minimum=1)
 # With a broker, outbox events are delivered in batches by a worker about this many seconds after their commit...
 EVENT_DELIVERY_DELAY = env_int("JIANGUAN_EVENT_DELIVERY_DELAY", 1, minimum=1)
 # ...and new tickets get their classifier suggestion, candidate entity and duplicate proposals about this long after.

@@ -376,3 +376,52 @@ def test_dataclass_payloads_are_stored_as_plain_json(db) -> None:
     with transaction.atomic():
         [event] = events.publish_many("test.flat", [flat])
     assert OutboxEvent.objects.get(pk=event.pk).payload == {"id": 7, "kind": "complaint", "note": None}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_across_tasks_until_it_is_too_old(settings) -> None:
+    """Celery's Django fix-up closed the connection around every task (a new PostgreSQL session per background task);
+    with ``CELERY_DB_REUSE_MAX`` it keeps it, and ``config.celery`` applies ``CONN_MAX_AGE`` around each task as
+    Django does around each request. An eager task (inside a request) never touches the connection."""
+    from types import SimpleNamespace
+
+    from celery import signals
+    from celery.fixups.django import DjangoWorkerFixup
+
+    from config.celery import app
+
+    fixup = DjangoWorkerFixup(app)
+    assert fixup.db_reuse_max == settings.CELERY_DB_REUSE_MAX >= 1000
+    signals.task_prerun.connect(fixup.on_task_prerun)
+    signals.task_postrun.connect(fixup.on_task_postrun)
+    class Task:  # what the signals are sent with: a task whose request says how it runs
+        def __init__(self, eager: bool) -> None:
+            self.name, self.request = "test.task", SimpleNamespace(is_eager=eager)
+
+    task = Task(eager=False)
+    try:
+        connection.settings_dict["CONN_MAX_AGE"] = 60
+        connection.close()
+        connection.ensure_connection()
+        first = connection.connection
+        for _ in range(5):  # five tasks: the same connection throughout
+            signals.task_prerun.send(sender=task, task_id="t", task=task)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            signals.task_postrun.send(sender=task, task_id="t", task=task)
+            assert connection.connection is first
+        connection.close_at = time.monotonic() - 1  # older than CONN_MAX_AGE: replaced before the next task
+        signals.task_prerun.send(sender=task, task_id="t", task=task)
+        assert connection.connection is None
+        connection.ensure_connection()
+        second = connection.connection
+        with transaction.atomic():  # an eager task inside a transaction leaves its connection alone
+            eager = Task(eager=True)
+            connection.close_at = time.monotonic() - 1
+            signals.task_prerun.send(sender=eager, task_id="t", task=eager)
+            assert connection.connection is second and connection.in_atomic_block
+    finally:
+        signals.task_prerun.disconnect(fixup.on_task_prerun)
+        signals.task_postrun.disconnect(fixup.on_task_postrun)
+        connection.settings_dict["CONN_MAX_AGE"] = 0
+        connection.close()
