@@ -213,6 +213,16 @@ def backlog(database_url: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def analyze(database_url: str) -> None:
+    """Gather the planner's statistics after the warm-up, as autovacuum keeps them in a database in service. A
+    database created a minute ago has none (autovacuum's first look comes later): PostgreSQL then plans every
+    query with default estimates, which is the state of no system in use, and would be measured instead of it."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def drain(database_url: str, worker: subprocess.Popen[bytes] | None, *, quiet: bool = False,
           limit: float = 900) -> float:
     """Wait until the worker has done the background work of every ticket; returns the seconds it took."""
@@ -509,6 +519,7 @@ def main() -> None:
         warm = Phase("warm-up")
         drive(port, token, warm, "warm", args.clients, 5, retry=False, batch=args.batch, rate=args.rate)
         drain(args.database, worker, quiet=True)
+        analyze(args.database)
         steady = Phase("sustained")
         before = cpu_by_part(server, worker, args.database)
         elapsed = drive(port, token, steady, "p1", args.clients, args.seconds, retry=False, batch=args.batch,

@@ -1597,25 +1597,29 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
         if values:  # the text keys repeat the indexes' condition, which the planner must see to use them
             same |= Q(**{f"{column}__in": values}) & (~Q(**{column: ""}) if column in ("subject_name",
                                                                                        "place_address") else Q())
+    # Each candidate's reporter phone index, for the tickets of this batch's phones only: no other candidate's can
+    # equal a ticket's, so the candidate queries need not join the reporters (a scan of them while the planner's
+    # statistics are small).
+    phone_of: dict[int, str] = {}
+    by_phone: dict[str, list[int]] = {}
     if phones:
         # The reporters' earlier tickets by primary key, so the search below stays one use of indexes. Looked up by
         # the phone's index alone (the window is applied below): joined with the tickets' window, the planner
         # walked every ticket of the window whenever the statistics were behind (a new or fast-growing table).
         # A repeat filer's latest tickets only, as many as one ticket may consider.
-        by_phone: dict[str, list[int]] = {}
         for phone_index, complaint_id in Reporter.objects.filter(phone_index__in=phones).values_list(
                 "phone_index", "complaint_id"):
             by_phone.setdefault(phone_index, []).append(complaint_id)
+            phone_of[complaint_id] = phone_index
         same |= Q(pk__in=[pk for pks in by_phone.values()
                           for pk in sorted(pks, reverse=True)[:DUPLICATE_CANDIDATES + len(tickets)]])
     in_cities = Q()
     for prefix in {c.region_id[:4] for c in tickets}:
         in_cities |= Q(region__code__startswith=prefix)
-    columns = ("pk", "submitted_at", "region_id", "subject_id", "subject_name", "place_address", "category_id",
-               "reporter__phone_index")
+    columns = ("pk", "submitted_at", "region_id", "subject_id", "subject_name", "place_address", "category_id")
     candidates = (Complaint.objects.filter(in_cities, submitted_at__gte=start, submitted_at__lte=end)
                   .exclude(status__in=(ComplaintStatus.MERGED, ComplaintStatus.INVALID)).order_by())
-    rows = list(candidates.filter(same).values_list(*columns))
+    rows = [(*row, phone_of.get(row[0], "")) for row in candidates.filter(same).values_list(*columns)]
     if categories:
         # The category is a broad key: a city's tickets of one category in the window run into thousands, and
         # only the latest few can be a ticket's candidates. So per category and city only the latest come back:
@@ -1627,7 +1631,7 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
                                                      order_by=[F("submitted_at").desc(), F("pk").desc()]))
                           .filter(kind_rank__lte=cap).values_list(*columns))
         known = {row[0] for row in rows}
-        rows += [row for row in latest_of_kind if row[0] not in known]
+        rows += [(*row, phone_of.get(row[0], "")) for row in latest_of_kind if row[0] not in known]
     index: dict[tuple[int, Any], list[tuple[Any, ...]]] = {}
     for row in rows:  # each key → its rows
         for position in (3, 4, 5, 6, 7):
