@@ -222,6 +222,18 @@ def test_it_writes_entries_unchained_and_seals_them_into_one_chain() -> None:
 
 
 @pytest.mark.django_db
+def test_a_large_backlog_is_sealed_in_order_across_statements() -> None:
+    """Seals are written a few hundred entries per statement: a backlog spanning several statements and two
+    transactions (``batch``) still forms one gapless chain in id order."""
+    entries = audit.append_many([("event", {"event": "test.event", "details": {"i": i}}) for i in range(1203)])
+    assert audit.seal_pending(batch=1000) == 1203
+    sealed = list(AuditEntry.objects.filter(pk__in=[e.pk for e in entries]).order_by("id"))
+    assert [e.seq for e in sealed] == list(range(sealed[0].seq, sealed[0].seq + 1203))
+    assert all(later.prev_hash == earlier.hash for earlier, later in zip(sealed, sealed[1:], strict=False))
+    assert audit.verify_chain(seal=False).ok
+
+
+@pytest.mark.django_db
 def test_an_entry_altered_before_it_is_sealed_is_detected() -> None:
     entry = audit.record_event("test.event", details={"i": 1})
     _raw("UPDATE core_auditentry SET reason = %s WHERE id = %s", ["forged", entry.pk])
