@@ -97,13 +97,49 @@ def copy_into_subject_shape(url: str, work: Path) -> tuple[float, int]:
     return elapsed, int(indexes[0]) if indexes else 0
 
 
+def trace_duckdb(top: int) -> None:
+    """Wrap the DuckDB engine's statement methods with a timer; print the ``top`` slowest statements at exit."""
+    import atexit
+
+    from jianguan.datacenter.pipeline import engines
+
+    timed: list[tuple[float, str, str]] = []
+
+    def wrap(name: str) -> None:
+        original = getattr(engines.DuckDBEngine, name)
+
+        def timed_call(self: object, *args: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original(self, *args)
+            finally:
+                text = " ".join(str(a) for a in args).replace("\n", " ")
+                timed.append((time.perf_counter() - started, name, text[:200]))
+
+        setattr(engines.DuckDBEngine, name, timed_call)
+
+    for name in ("create_table", "create_view", "fetch_arrow", "register_arrow", "write_parquet", "drop_table"):
+        wrap(name)
+
+    def report() -> None:
+        print(f"DuckDB statements: {len(timed)}, {sum(t for t, _n, _s in timed):.1f}s in all; the slowest:")
+        for seconds, name, text in sorted(timed, reverse=True)[:top]:
+            print(f"{seconds:7.2f}s {name:14s} {text}")
+
+    atexit.register(report)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/jg_bench_dc",
                         help="PostgreSQL URL; the database is dropped and created again")
     parser.add_argument("--seed", type=int, default=20190222)
+    parser.add_argument("--trace", type=int, default=0, metavar="N",
+                        help="time every DuckDB statement of the run and print the N slowest at the end")
     args = parser.parse_args()
+    if args.trace:
+        trace_duckdb(args.trace)
 
     var = Path(tempfile.mkdtemp(prefix="jg-bench-dc-"))
     os.environ.update({"JIANGUAN_VAR_DIR": str(var), "JIANGUAN_DATABASE_URL": args.database,
