@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Complaint intake benchmark: sustained load through the REST API, then the same with the server killed mid-run.
 
-The system runs as deployed: gunicorn (``config.wsgi``, gthread, ``--reuse-port`` so the kernel spreads the
-keep-alive clients over the processes) on PostgreSQL on 127.0.0.1, with Redis as the broker and
+The system runs as deployed: gunicorn (``config.wsgi``; ``--worker-class gevent`` as the intake tier of
+``docs/operations/deployment.md``, or the threaded ``gthread`` of the other web processes; ``--reuse-port`` so the
+kernel spreads the keep-alive clients over the processes) on PostgreSQL on 127.0.0.1, with Redis as the broker and
 one Celery worker (at a lower CPU priority, ``--worker-priority``) doing the background work of every ticket —
 chaining the audit entries, delivering the outbox events to the data centre's 投诉举报 library, preparing the
 classifier's suggestion and the duplicate proposals — all on the same cores. The load comes from ``--clients``
@@ -24,6 +25,9 @@ request, so the load generator takes little from the server).
 Traffic goes only to 127.0.0.1; every loop is bounded in count and time. Usage::
 
     .venv/bin/python bench/complaints_intake.py --database postgres://postgres@127.0.0.1:5432/jg_bench_complaints
+
+The figures in ``docs/benchmarks.md`` come from ``--workers 2 --threads 32 --worker-class gevent --clients 32``
+(``--rate 300`` for the open loop); ``--threads`` is the connections per process for gevent.
 """
 
 from __future__ import annotations
@@ -108,12 +112,18 @@ def port_taken(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+#: gunicorn's worker class for the run (``--worker-class``)
+WORKER_CLASS = {"name": "gthread"}
+
+
 def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
     if port_taken(port):
         raise SystemExit(f"port {port} is already in use by another process; choose --port")
+    concurrency = (["--threads", str(threads)] if WORKER_CLASS["name"] == "gthread"
+                   else ["--worker-connections", str(threads)])
     process = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning",
+         str(workers), *concurrency, "--worker-class", WORKER_CLASS["name"], "--log-level", "warning",
          "--keep-alive", "30", "--backlog", "512", "--reuse-port"],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -461,7 +471,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per process (gthread), or connections per process (gevent)")
+    parser.add_argument("--worker-class", choices=["gthread", "gevent"], default="gthread",
+                        help="gunicorn's worker class: OS threads, or greenlets (gevent)")
     parser.add_argument("--port", type=int, default=18741)
     parser.add_argument("--kill-after", type=float, default=20)
     parser.add_argument("--skip-kill", action="store_true")
@@ -481,6 +494,7 @@ def main() -> None:
     parser.add_argument("--no-worker", action="store_true",
                         help="embedded mode instead: no broker, the background work runs inside each request")
     args = parser.parse_args()
+    WORKER_CLASS["name"] = args.worker_class
     if not args.database.startswith(("postgres://", "postgresql://")):
         raise SystemExit("--database must be a postgres:// URL on 127.0.0.1")
     host = urlsplit(args.database).hostname
@@ -501,7 +515,7 @@ def main() -> None:
     mode += f"; open loop, {args.rate:g} requests/s offered" if args.rate else "; closed loop"
     background = ("embedded (no broker)" if args.no_worker
                   else f"broker {args.broker} + 1 Celery worker ({args.worker_priority} priority)")
-    print(f"database {args.database}; gunicorn gthread {args.workers}×{args.threads}; {background}; "
+    print(f"database {args.database}; gunicorn {args.worker_class} {args.workers}×{args.threads}; {background}; "
           f"{args.clients} clients; {mode}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; "
           f"speed loop {machine_speed():.0f} ms; {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     recreate_database(args.database)
