@@ -16,11 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.db import connection
 
 from jianguan.complaints.models import Complaint, Reporter
 from jianguan.core.models import AuditEntry
 from jianguan.core.testing.personas import make_token
+from jianguan.core.testing.processes import database_url_for_processes
 
 RECORD = {
     "kind": "complaint", "title": "预付卡跑路", "content": "健身房突然关门，会员卡余额无法退还。",
@@ -38,15 +38,10 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def _gevent_server(tmp_path: Path) -> Iterator[str]:
     """gunicorn with the gevent worker class on this test's database; yields its base URL."""
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":
-        db_url = f"sqlite:///{settings_dict['NAME']}"
-    else:
-        db_url = (f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
-                  f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
     port = _free_port()
-    env = {**os.environ, "JIANGUAN_DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "config.settings_test",
-           "JIANGUAN_VAR_DIR": str(tmp_path), "JIANGUAN_API_RATE_USER": "100000/min"}
+    env = {**os.environ, "JIANGUAN_DATABASE_URL": database_url_for_processes(),
+           "DJANGO_SETTINGS_MODULE": "config.settings_test", "JIANGUAN_VAR_DIR": str(tmp_path),
+           "JIANGUAN_API_RATE_USER": "100000/min"}
     env.pop("JIANGUAN_BROKER_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--worker-class", "gevent",

@@ -22,6 +22,7 @@ from jianguan.core import audit, events
 from jianguan.core.choices import JobStatus
 from jianguan.core.jobs import start_job
 from jianguan.core.models import AuditEntry, Job, OutboxEvent, ProcessedEvent
+from jianguan.core.testing.processes import database_url_for_processes
 
 
 def test_a_job_runs_at_once_in_embedded_mode(audit_admin, django_capture_on_commit_callbacks) -> None:
@@ -252,13 +253,7 @@ def _real_worker(broker: str, port: int, tmp_path: Path, settings: Any) -> Itera
         pytest.skip("broker not running")
     from config.celery import app
 
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":
-        db_url = f"sqlite:///{settings_dict['NAME']}"
-    else:
-        db_url = (f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
-                  f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
-    env = {**os.environ, "JIANGUAN_BROKER_URL": broker, "JIANGUAN_DATABASE_URL": db_url,
+    env = {**os.environ, "JIANGUAN_BROKER_URL": broker, "JIANGUAN_DATABASE_URL": database_url_for_processes(),
            "DJANGO_SETTINGS_MODULE": "config.settings", "JIANGUAN_VAR_DIR": str(tmp_path)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
