@@ -30,6 +30,7 @@ def test_master_records_carry_one_index_per_kind_of_query() -> None:
     (lambda: Subject.objects.filter(region__code__startswith="3201"), "core_subject_region_scope"),
     (lambda: Subject.objects.filter(region_id="320106", subject_type="individual"), "core_subject_region_scope"),
     (lambda: Subject.objects.filter(name="测试企业有限公司"), "core_subject_name"),
+    (lambda: Subject.objects.filter(name__in=["测试企业有限公司", "另一家公司"]), "core_subject_name"),
     (lambda: Subject.objects.filter(uscc__in=["91320106MA1XXXXX0X"]), "core_subject_unique_uscc"),
     (lambda: Subject.objects.filter(industry__code__startswith="52"), "core_subject_industry"),
 ])
