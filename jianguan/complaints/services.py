@@ -1601,12 +1601,12 @@ def _propose_many(tickets: Sequence[Complaint], reporter_indexes: dict[int, str]
     # equal a ticket's, so the candidate queries need not join the reporters (a scan of them while the planner's
     # statistics are small).
     phone_of: dict[int, str] = {}
-    by_phone: dict[str, list[int]] = {}
     if phones:
         # The reporters' earlier tickets by primary key, so the search below stays one use of indexes. Looked up by
         # the phone's index alone (the window is applied below): joined with the tickets' window, the planner
         # walked every ticket of the window whenever the statistics were behind (a new or fast-growing table).
         # A repeat filer's latest tickets only, as many as one ticket may consider.
+        by_phone: dict[str, list[int]] = {}
         for phone_index, complaint_id in Reporter.objects.filter(phone_index__in=phones).values_list(
                 "phone_index", "complaint_id"):
             by_phone.setdefault(phone_index, []).append(complaint_id)
