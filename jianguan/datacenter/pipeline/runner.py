@@ -198,14 +198,12 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     done()
 
     done = step("dedup")
-    engine.create_table("dc_members", ep.members_sql(engine.dialect))
-    engine.create_table("dc_target_sizes", ep.sizes_sql())
-    engine.create_table("dc_targets", ep.targets_sql(engine.dialect))
-    done()
-
-    done = step("compare")
+    # The master records the batch's entities may be: those of its credit codes (and of the codes its rows without
+    # one were linked to), and those its links and adoptions named.
+    engine.create_table("dc_key_counts", ep.key_counts_sql())
     usccs = TextColumn(engine.fetch_arrow(
-        "SELECT DISTINCT substr(target_key, 3) AS uscc FROM dc_targets WHERE target_key LIKE 'U:%' ORDER BY 1"
+        "SELECT s_uscc AS uscc FROM dc_key_counts UNION "
+        "SELECT substr(target_key, 3) AS uscc FROM dc_unkeyed WHERE target_key LIKE 'U:%' ORDER BY 1"
     ).column("uscc"))
     subject_ids = sorted({int(k[2:]) for k in link_info["targets"] if k.startswith("S:")}
                          | {a["id"] for a in adopted.values()})
@@ -217,6 +215,18 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
         existing = existing.set_column(0, "ekey", pc.if_else(pc.is_valid(position), pc.take(keys, position),
                                                              existing.column("ekey")))
     engine.register_arrow("dc_existing", existing)
+    # A code of a single row that no master record holds is a new entity of that row: it skips the merge and the
+    # comparison (``dc_simple``); only the other entities go through them.
+    engine.create_table("dc_busy", ep.busy_codes_sql())
+    engine.create_table("dc_simple", ep.simple_sql(engine.dialect, batch_bits=step_mask(*spec.batch_steps),
+                                                   phone_pepper=spec.phone_pepper))
+    engine.create_table("dc_members", ep.members_sql(engine.dialect))
+    engine.create_table("dc_target_sizes", ep.sizes_sql())
+    engine.create_table("dc_targets", ep.targets_sql(engine.dialect))
+    done()
+
+    done = step("compare")
+
     def plan(with_provenance: bool) -> str:
         return ep.plan_sql(engine.dialect, source_id=spec.source_id, priority=spec.priority,
                            batch_bits=step_mask(*spec.batch_steps), scope_prefix=spec.scope_prefix,
@@ -239,7 +249,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     inserts = engine.fetch_arrow(
         "SELECT target_key, CASE WHEN target_key LIKE 'U:%' THEN substr(target_key, 3) END AS uscc, "
         f"{master_cols}, v_phone_index AS phone_index, rep_row FROM dc_plan "
-        "WHERE action = 'create' AND NOT out_of_scope "
+        f"WHERE action = 'create' AND NOT out_of_scope UNION ALL {ep.simple_inserts_sql(MASTER_COLUMNS)} "
         "ORDER BY uscc NULLS LAST, target_key"
     )
     updates = engine.fetch_arrow(
@@ -247,7 +257,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
         "WHERE action = 'update' "
         "AND NOT out_of_scope ORDER BY existing_id"
     )
-    lineage = engine.fetch_arrow(ep.lineage_sql(engine.dialect))
+    lineage = engine.fetch_arrow(f"{ep.lineage_sql(engine.dialect)} UNION ALL {ep.simple_lineage_sql()}")
     adoptions = _with_schema(engine.fetch_arrow(
         "SELECT existing_id AS id, uscc FROM dc_plan WHERE adopted AND NOT out_of_scope ORDER BY existing_id"
     ), ADOPTION_SCHEMA)
@@ -260,6 +270,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
         "sum(CASE WHEN action = 'unchanged' AND NOT out_of_scope THEN 1 ELSE 0 END) AS unchanged, "
         "sum(n_duplicates) AS duplicates FROM dc_plan"
     )[0].items()}
+    counts["created"] += engine.count("dc_simple")
     counts["quarantined"] = len(quarantine)
     counts["loaded"] = rows_total - len(quarantine)
     links = _links(engine, lineage, link_info) + _adoption_links(engine, adopted, adoptions)
