@@ -175,6 +175,8 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     if spec.null_markers is not None:
         options.null_markers = spec.null_markers
     sql = EntitySql(engine.dialect, ref, options)
+    for name, value_sql in sql.value_tables():
+        engine.create_table(name, value_sql)
     stages = dict(sql.stages())
     # Clean, parse and standardise are views: the engine runs them as one pass when verify materialises them.
     engine.create_view("dc_clean", stages["dc_clean"])
