@@ -483,12 +483,18 @@ class EntitySql:
         if self._mapped("record_id"):
             warnings.append(("q.s_record_id IS NOT NULL AND count(*) OVER (PARTITION BY q.s_record_id) > 1",
                              "record_id.duplicate"))
-        # Only what later steps read is kept (the row as delivered, cleaned, standardised, its steps and problems);
-        # the intermediate x_/u_ columns end here instead of being stored for a million rows.
-        kept = ["q.row_no", *(f"q.{p}_{f}" for p in ("r", "c", "s", "t") for f in FIELD_NAMES)]
+        # Only what later steps read is kept: the standardised values, their steps, which fields the row supplied
+        # (``present``: bit ``PRESENT_BITS[f]`` set where the cleaned value is not empty) and its problems. The row
+        # as delivered stays in ``dc_raw`` (read back for the few quarantined rows), and the cleaned text and the
+        # intermediate x_/u_ columns end here instead of being stored for a million rows.
+        present = " | ".join(f"CASE WHEN q.c_{f} IS NOT NULL THEN {PRESENT_BITS[f]} ELSE 0 END" for f in FIELD_NAMES)
+        kept = ["q.row_no", *(f"q.{p}_{f}" for p in ("s", "t") for f in FIELD_NAMES), f"({present}) AS present"]
         return (f"SELECT {', '.join(kept)}, {self._steps(*errors, bits=PROBLEM_BITS)} AS errors, "
                 f"{self._steps(*warnings, bits=PROBLEM_BITS)} AS warnings FROM ({sql}) q")
 
+
+#: The bit of each field in ``dc_checked.present``.
+PRESENT_BITS = {f: 1 << i for i, f in enumerate(FIELD_NAMES)}
 
 _NEEDS_TRANSLATION = "[\uff01-\uff5e" + _FULL[94:] + _SPACES + _DELETE + "]"
 _ROW_SEPARATOR = "|"

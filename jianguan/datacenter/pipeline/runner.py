@@ -26,7 +26,7 @@ from jianguan.datacenter.linkage.cluster import cluster
 from jianguan.datacenter.linkage.features import features_sql, name_key_sql, phone_key_sql, phone_match_sql
 from jianguan.datacenter.pipeline import entity_plan as ep
 from jianguan.datacenter.pipeline.engines import Engine
-from jianguan.datacenter.pipeline.entity_sql import EntityOptions, EntitySql
+from jianguan.datacenter.pipeline.entity_sql import PRESENT_BITS, EntityOptions, EntitySql
 from jianguan.datacenter.pipeline.extract import Prepared, load_source_table, map_to_canonical
 from jianguan.datacenter.pipeline.fields import (
     FIELD_NAMES,
@@ -615,17 +615,19 @@ def _links(engine: Engine, lineage: pa.Table, info: dict[str, Any]) -> list[dict
 
 
 def _quarantine(engine: Engine) -> list[dict[str, Any]]:
-    raw_cols = ", ".join(f"r_{f}" for f in FIELD_NAMES)
+    """The rows kept out, each as delivered (from ``dc_raw``) with its problems."""
+    raw_cols = ", ".join(f"r.{f} AS r_{f}" for f in FIELD_NAMES)
     rows = engine.fetch_rows(
-        f"SELECT row_no, {raw_cols}, errors FROM dc_checked WHERE errors <> 0 ORDER BY row_no")
+        f"SELECT c.row_no, {raw_cols}, c.errors FROM dc_checked c JOIN dc_raw r ON r.row_no = c.row_no "
+        "WHERE c.errors <> 0 ORDER BY c.row_no")
     out = []
     for row in rows:
         record = {f: row[f"r_{f}"] for f in FIELD_NAMES if row[f"r_{f}"] is not None}
         codes = decode_problems(int(row["errors"]))
         out.append({"row_no": row["row_no"], "record": record, "codes": codes})
     scoped = engine.fetch_rows(
-        f"SELECT c.row_no, {', '.join(f'c.r_{f}' for f in FIELD_NAMES)} FROM dc_member_plan m "
-        "JOIN dc_checked c ON c.row_no = m.row_no WHERE m.out_of_scope ORDER BY c.row_no")
+        f"SELECT r.row_no, {raw_cols} FROM dc_member_plan m "
+        "JOIN dc_raw r ON r.row_no = m.row_no WHERE m.out_of_scope ORDER BY r.row_no")
     for row in scoped:
         record = {f: row[f"r_{f}"] for f in FIELD_NAMES if row[f"r_{f}"] is not None}
         out.append({"row_no": row["row_no"], "record": record, "codes": ["subject.out_of_scope"]})
@@ -650,14 +652,15 @@ def quality_report(engine: Engine, spec: BatchSpec, mapping: dict[str, str], row
     for f in FIELD_NAMES:
         errors = field_problem_mask(f, "error")
         warnings = field_problem_mask(f, "warning")
+        supplied = f"(present & {PRESENT_BITS[f]}) <> 0"  # the row has a (cleaned) value for the field
         cols += [
-            f"count(c_{f}) AS present_{f}",
-            f"sum(CASE WHEN c_{f} IS NOT NULL AND (errors & {errors}) <> 0 THEN 1 ELSE 0 END) AS invalid_{f}",
-            f"sum(CASE WHEN c_{f} IS NOT NULL AND (warnings & {warnings}) <> 0 THEN 1 ELSE 0 END)"
+            f"sum(CASE WHEN {supplied} THEN 1 ELSE 0 END) AS present_{f}",
+            f"sum(CASE WHEN {supplied} AND (errors & {errors}) <> 0 THEN 1 ELSE 0 END) AS invalid_{f}",
+            f"sum(CASE WHEN {supplied} AND (warnings & {warnings}) <> 0 THEN 1 ELSE 0 END)"
             f" AS inconsistent_{f}",
         ]
         if spec.fresh_from:
-            cols.append(f"sum(CASE WHEN c_{f} IS NOT NULL AND s_updated_at >= {d.lit(spec.fresh_from)} "
+            cols.append(f"sum(CASE WHEN {supplied} AND s_updated_at >= {d.lit(spec.fresh_from)} "
                         f"THEN 1 ELSE 0 END) AS fresh_{f}")
     consistency = sum(PROBLEM_BITS[c] for c in CONSISTENCY_CODES)
     cols += [
