@@ -267,17 +267,10 @@ def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
             reporter.progress(index, labels.get(step, step))
 
     try:
-        from jianguan.datacenter.pipeline.engines import make_engine
-
-        with store.opened_input(batch.pk, batch.stored_path) as (delivered, work), make_engine(engine_name) as engine:
-            result, prepared = _run_entity_pipeline(batch, engine, delivered, work, progress)
-            progress("integrate", len(labels))
-            # The delivered rows are kept for the lineage view (sealed into the store) while the load runs: the
-            # engine writes them with its own threads as the database's backend takes the load, and the load commits
-            # only once the copy is sealed (a copy that fails fails the batch, and nothing is loaded).
-            with _RawCopy(batch.pk, engine, store.raw_copy_target(work)) as raw_copy:
-                written = loader.write_result(batch, result, before_commit=raw_copy.wait)
-            result.timings.append({"step": "raw copy (alongside the load)", "seconds": raw_copy.seconds})
+        with store.opened_input(batch.pk, batch.stored_path) as (delivered, work):
+            result, prepared = _run_entity_pipeline(batch, delivered, work, engine_name, progress)
+        progress("integrate", len(labels))
+        written = loader.write_result(batch, result)
     except Exception as exc:
         message = exc.args[0] if isinstance(exc, ExtractError) else (
             exc.message if isinstance(exc, DomainError) else f"处理失败：{exc}")
@@ -314,44 +307,12 @@ def process_batch(batch_id: int, reporter: Any = None) -> dict[str, Any]:
             "engine": engine_name}
 
 
-class _RawCopy:
-    """The batch's delivered rows (``dc_raw``) written by the engine and sealed into the store on a thread of their
-    own; :meth:`wait` joins it and raises what it raised. Leaving the block waits too, so the engine is never closed
-    under a copy still being written."""
-
-    def __init__(self, batch_id: int, engine: Any, target: Path) -> None:
-        import threading
-
-        self.batch_id, self.engine, self.target = batch_id, engine, target
-        self.seconds = 0.0
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"raw-copy-{batch_id}", daemon=True)
-
-    def _run(self) -> None:
-        started = time.perf_counter()
-        try:
-            self.engine.write_parquet("dc_raw", str(self.target))
-            store.seal_raw_copy(self.batch_id, self.target)
-        except BaseException as exc:  # handed to the waiting thread, which fails the batch
-            self.error = exc
-        self.seconds = round(time.perf_counter() - started, 3)
-
-    def wait(self) -> None:
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def __enter__(self) -> _RawCopy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._thread.join()
-
-
-def _run_entity_pipeline(batch: Batch, engine: Any, delivered: Path, work: Path, progress: Any) -> tuple[Any, Any]:
-    """Extract and run the entity pipeline over the batch's delivered file (in clear in ``work/`` for the run)."""
+def _run_entity_pipeline(batch: Batch, delivered: Path, work: Path, engine_name: str,
+                         progress: Any) -> tuple[Any, Any]:
+    """Extract and run the entity pipeline over the batch's delivered file (in clear in ``work/`` for the run);
+    the engine's raw copy is sealed into the store before anything is loaded."""
     from jianguan.datacenter.pipeline import runner
+    from jianguan.datacenter.pipeline.engines import make_engine
     from jianguan.datacenter.pipeline.extract import prepare
     from jianguan.datacenter.pipeline.master import DatabaseMasterData
     from jianguan.datacenter.pipeline.reference import load_reference
@@ -362,6 +323,7 @@ def _run_entity_pipeline(batch: Batch, engine: Any, delivered: Path, work: Path,
     if batch.kind == BatchKind.CORRECTION:
         steps.append("correction")
     today = timezone.localdate()
+    raw_copy = store.raw_copy_target(work)
     spec = runner.BatchSpec(
         batch_id=batch.pk, source_id=source.pk, priority=source.priority,
         scope_prefix=source.region.scope_prefix, today=today.isoformat(),
@@ -370,10 +332,16 @@ def _run_entity_pipeline(batch: Batch, engine: Any, delivered: Path, work: Path,
         null_markers=tuple(source.options["null_markers"]) if source.options.get("null_markers") else None,
         capital_unit=source.options.get("capital_unit", "10k"),
         batch_steps=tuple(steps),
+        raw_copy=str(raw_copy),
         phone_pepper=conf.phone_pepper(),
         fingerprint_keys=conf.fingerprint_keys(),
     )
-    result = runner.run_entities(engine, prepared, spec, load_reference(), DatabaseMasterData(), progress)
+    with make_engine(engine_name) as engine:
+        result = runner.run_entities(engine, prepared, spec, load_reference(), DatabaseMasterData(), progress)
+    if raw_copy.exists():
+        started = time.perf_counter()
+        store.seal_raw_copy(batch.pk, raw_copy)
+        result.timings.append({"step": "seal raw copy", "seconds": round(time.perf_counter() - started, 3)})
     return result, prepared
 
 

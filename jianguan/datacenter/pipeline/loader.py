@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -43,10 +42,8 @@ def bulk_insert(db_table: str, columns: tuple[str, ...], table: pa.Table) -> int
 # --- the load -----------------------------------------------------------------------------------------------------
 
 
-def write_result(batch: Batch, result: PipelineResult,
-                 before_commit: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Apply ``result`` for ``batch`` atomically; returns what was written. ``before_commit`` runs last inside the
-    transaction (what it raises rolls the load back)."""
+def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
+    """Apply ``result`` for ``batch`` atomically; returns what was written."""
     now = timezone.now()
     # Fingerprints from the plaintext values, keyed (``runner.fingerprint``); the values are sealed only as they are
     # written (``personal``), and ``personal.refingerprint_rows`` recomputes the same from the stored copies. Stored
@@ -104,9 +101,6 @@ def write_result(batch: Batch, result: PipelineResult,
         conflicts = _write_conflicts(batch, result, key_ids)
         quarantined = _write_quarantine(batch, result, now)
         lap("links, conflicts, quarantine")
-        if before_commit is not None:
-            before_commit()
-            lap("wait for the raw copy")
     lap("commit")
     return {"created": inserts.num_rows, "updated": updated, "codes_adopted": adopted, "lineage": written_lineage,
             "links": links,

@@ -117,6 +117,7 @@ class BatchSpec:
     null_markers: tuple[str, ...] | None = None
     capital_unit: str = "10k"
     batch_steps: tuple[str, ...] = ("extract",)
+    raw_copy: str | None = None  # where to keep the delivered rows (canonical names) for the lineage view
     #: secret of the phones' keyed hash on master records (``core.Subject.phone_index``); "" leaves phones out
     phone_pepper: str = ""
     #: keys of the rows' fingerprints (``conf.fingerprint_keys()``, every key of the ring), to find the links a data
@@ -162,6 +163,8 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     headers = load_source_table(engine, prepared)
     mapping = map_to_canonical(engine, headers, spec.mapping)
     rows_total = engine.count("dc_raw")
+    if spec.raw_copy:
+        engine.write_parquet("dc_raw", spec.raw_copy)
     for name, table in ref.tables().items():
         engine.register_arrow(name, table)
     done()

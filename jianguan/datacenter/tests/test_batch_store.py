@@ -265,27 +265,3 @@ def test_seal_store_leaves_the_clear_files_of_a_running_batch_alone(
     Batch.objects.filter(pk=batch.pk).update(status="loaded")
     assert store.reseal_store()["sealed"] == 2
     assert sorted(p.name for p in conf.batch_dir(batch.pk).iterdir()) == ["input.csv.sealed", "raw.parquet.sealed"]
-
-
-def test_the_raw_copy_is_sealed_alongside_the_load_and_a_failed_copy_loads_nothing(
-        data_admin, source, delivery, tmp_path, monkeypatch, django_capture_on_commit_callbacks) -> None:
-    from jianguan.datacenter.models import LineageRecord
-
-    batch = ingest(source, data_admin, delivery, django_capture_on_commit_callbacks)
-    assert batch.status == "loaded", batch.message
-    assert "raw copy (alongside the load)" in [s["step"] for s in batch.steps]
-    assert store.read_raw_table(batch.pk).num_rows == 3
-    assert sorted(p.name for p in conf.batch_dir(batch.pk).iterdir()) == ["input.csv.sealed", "raw.parquet.sealed"]
-
-    def store_full(batch_id: int, written: Path) -> Path:
-        time.sleep(0.3)  # the load is done before the copy fails: it must wait for it and roll back
-        raise OSError("store full")
-
-    monkeypatch.setattr(store, "seal_raw_copy", store_full)
-    other = write_csv(tmp_path / "other.csv", HEADER, [[uscc("320106", 600 + i), f"南京另{i}号有限公司", "李四",
-                                                         "南京市鼓楼区中山路9号", "320106", ""] for i in range(2)])
-    failed = ingest(source, data_admin, other, django_capture_on_commit_callbacks)
-    assert failed.status == "failed"
-    assert "store full" in failed.message
-    assert Subject.objects.count() == 3
-    assert not LineageRecord.objects.filter(batch=failed).exists()
