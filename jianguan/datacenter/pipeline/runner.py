@@ -342,7 +342,10 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = 
     candidate = related.format(key=name_key_sql(engine.dialect, ref, "name"), rep="legal_representative",
                                region="region", phone=" OR phone_index IN (SELECT k_phone_key FROM lk_keys "
                                                       "WHERE k_phone_key IS NOT NULL)" if pepper else "")
-    engine.create_table("lk_in", (
+    # A view: the features below read it once, and computing it as part of them spreads the work of finding the
+    # related rows among a million over the engine's threads (a table of the ~100k found would be one block, read by
+    # one thread).
+    engine.create_view("lk_in", (
         "SELECT concat('B', CAST(row_no AS STRING)) AS unique_id, s_name AS name, s_uscc AS uscc, "
         "s_legal_representative AS legal_rep, s_address AS address, s_phone AS phone, s_region AS region_code "
         f"FROM dc_valid WHERE s_uscc IS NULL OR {keyed} UNION ALL "
