@@ -404,15 +404,19 @@ class EntitySql:
         )
 
     def _type_columns(self) -> list[str]:
-        """The subject type read from the credit code and from the name (the row pass)."""
+        """The subject type read from the credit code and from the name (the row pass). The name is read only where
+        it decides — the delivery gives no type and the code gives none (``x_type_uscc`` NULL) — so the regular
+        expressions over the name run for the few rows without a usable code, not for every row."""
         d = self.d
+        no_code_type = "(q.p_uscc IS NULL OR length(q.p_uscc) <> 18)"  # exactly where ``x_type_uscc`` is NULL
         from_uscc = (
-            "CASE WHEN q.p_uscc IS NULL OR length(q.p_uscc) <> 18 THEN NULL "
+            f"CASE WHEN {no_code_type} THEN NULL "
             "WHEN substr(q.p_uscc, 1, 2) = '91' THEN 'enterprise' WHEN substr(q.p_uscc, 1, 2) = '92' "
             "THEN 'individual' WHEN substr(q.p_uscc, 1, 2) = '93' THEN 'cooperative' ELSE 'other' END"
         )
         from_name = (
-            "CASE WHEN q.p_name IS NULL THEN NULL WHEN instr(q.p_name, '合作社') > 0 THEN 'cooperative' "
+            f"CASE WHEN q.x_type_supplied IS NOT NULL OR NOT {no_code_type} THEN NULL "
+            "WHEN q.p_name IS NULL THEN NULL WHEN instr(q.p_name, '合作社') > 0 THEN 'cooperative' "
             f"WHEN {d.regexp_matches('q.p_name', '(协会|学会|商会|基金会|研究会|促进会|联合会|医院|学校|幼儿园)$')} "
             f"THEN 'other' WHEN {d.regexp_matches('q.p_name', '(公司|厂|集团|企业|事务所|合伙)')} THEN 'enterprise' "
             "ELSE 'individual' END"
