@@ -86,7 +86,8 @@ def simple_sql(d: Dialect, *, batch_bits: int, phone_pepper: str = "") -> str:
     contributes = " OR ".join([f"q.s_{f} IS NOT NULL" for f in MERGED_FIELDS] + ["q.k_phone_key IS NOT NULL"])
     cols = [
         "q.row_no", "concat('U:', q.s_uscc) AS target_key", "q.s_uscc AS uscc",
-        *(f"coalesce(q.s_{f}, {DEFAULTS.get(f, 'CAST(NULL AS STRING)')}) AS v_{f}" for f in MERGED_FIELDS),
+        *(f"coalesce(q.s_{f}, {DEFAULTS[f]}) AS v_{f}" if f in DEFAULTS else f"q.s_{f} AS v_{f}"
+          for f in MERGED_FIELDS),
         "coalesce(q.k_phone_key, '') AS v_phone_index",
         f"{d.regexp_replace_all(joined, ',+$', '')} AS field_steps",
         f"({contributes}) AS contributes",
