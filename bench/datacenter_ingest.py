@@ -135,6 +135,8 @@ def main() -> None:
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/jg_bench_dc",
                         help="PostgreSQL URL; the database is dropped and created again")
     parser.add_argument("--seed", type=int, default=20190222)
+    parser.add_argument("--reuse", type=Path, default=None, metavar="CSV",
+                        help="use this generated file (from an earlier run with the same --rows) instead of a new one")
     parser.add_argument("--trace", type=int, default=0, metavar="N",
                         help="time every DuckDB statement of the run and print the N slowest at the end")
     args = parser.parse_args()
@@ -152,8 +154,11 @@ def main() -> None:
 
     csv_path = var / "registry.csv"
     t0 = time.perf_counter()
-    write_registry_csv(csv_path, args.rows, seed=args.seed)
-    print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f}s")
+    if args.reuse:
+        csv_path = args.reuse
+    else:
+        write_registry_csv(csv_path, args.rows, seed=args.seed)
+    print(f"{'reused' if args.reuse else 'generated'} {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f}s")
 
     import django
 
