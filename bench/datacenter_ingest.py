@@ -158,7 +158,9 @@ def main() -> None:
         csv_path = args.reuse
     else:
         write_registry_csv(csv_path, args.rows, seed=args.seed)
-    print(f"{'reused' if args.reuse else 'generated'} {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f}s")
+    size = csv_path.stat().st_size / 1e6
+    how = "reused" if args.reuse else "generated"
+    print(f"{how} {args.rows:,} rows ({size:.0f} MB) in {time.perf_counter() - t0:.1f}s")
 
     import django
 
@@ -166,7 +168,7 @@ def main() -> None:
     from jianguan.core import audit
     from jianguan.core.models import Organization, Subject
     from jianguan.datacenter import services
-    from jianguan.datacenter.models import LineageRecord, QuarantinedRow, Source
+    from jianguan.datacenter.models import LineageEntry, LineageRecord, QuarantinedRow, Source
 
     read = bare_duckdb(csv_path)
     copy = bare_copy(args.database, csv_path, len(REGISTRY_HEADER))
@@ -194,7 +196,8 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"batch #{batch.pk}: {batch.get_status_display()} ({batch.engine}) — {batch.message}")
     print("steps: " + ", ".join(f"{s['step']} {s['seconds']:.1f}s" for s in batch.steps))
-    print(f"subjects {Subject.objects.count():,}, lineage records {LineageRecord.objects.count():,}, "
+    print(f"subjects {Subject.objects.count():,}, lineage entries {LineageEntry.objects.count():,} "
+          f"(rows of their own {LineageRecord.objects.count():,}, the others kept on the records they created), "
           f"quarantined {QuarantinedRow.objects.count():,}, links {batch.linked_count:,}")
     print(f"quality overall: {batch.quality.get('overall')}")
     print(f"ours: {ours:.2f}s = {args.rows / ours:,.0f} rows/s; peak RSS {peak:,.0f} MB")

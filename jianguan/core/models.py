@@ -290,6 +290,15 @@ class Subject(AuditedModel, TimeStampedModel):
     # The contact phone as the data centre matches records on it, as a keyed hash: rows without a credit code are
     # linked to this record by phone too, while the number itself stays in the source rows (lineage), not here.
     phone_index = models.CharField(_("phone match key"), max_length=64, blank=True, db_default="", editable=False)
+    # Where the record came from when a bulk load created it from a single source row: the loading batch and row,
+    # and the steps applied to each field, in the loader's own notation (opaque here: the data centre reads these as
+    # the record's first lineage entry, see ``datacenter.models.LineageEntry``). Kept on the record itself, so that
+    # a load of a million new records writes a million rows rather than a million records plus a million lineage
+    # rows. Empty for records created any other way.
+    origin_batch = models.BigIntegerField(_("created by batch"), null=True, blank=True, editable=False)
+    origin_row = models.PositiveIntegerField(_("created from row"), null=True, blank=True, editable=False)
+    origin_steps = models.CharField(_("steps at creation"), max_length=200, blank=True, db_default="",
+                                    editable=False)
 
     scope_region_field: ClassVar[str | None] = "region"
     scope_org_field: ClassVar[str | None] = None
@@ -316,6 +325,10 @@ class Subject(AuditedModel, TimeStampedModel):
             models.Index(fields=["region", "subject_type"], name="core_subject_region_scope",
                          opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
             models.Index(fields=["industry"], name="core_subject_industry", opclasses=["varchar_pattern_ops"]),
+            # - the creating batch: the lineage of a batch (``datacenter.LineageEntry`` by batch); partial, as most
+            #   records created by hand have none.
+            models.Index(fields=["origin_batch"], name="core_subject_origin_batch",
+                         condition=models.Q(origin_batch__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,10 @@ _M = TypeVar("_M", bound=models.Model)
 
 
 def permission_name(model: type[models.Model], action: str) -> str:
-    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+    """The permission ``action`` on ``model`` needs. A read model over another model's rows (a database view) names
+    that model in ``permission_model`` and answers to its permissions."""
+    name = getattr(model, "permission_model", None) or model._meta.model_name
+    return f"{model._meta.app_label}.{action}_{name}"
 
 
 def _region_lookup(model: type[models.Model], path: str) -> str:

@@ -535,11 +535,17 @@ def bulk_loading_subjects(new_rows: int) -> Iterator[bulkload.Rebuild]:
         yield rebuild
 
 
+#: optional columns of :func:`bulk_insert_subjects`: the phone's match key, and where a record created from one
+#: source row came from (``Subject.origin_*``: batch and row as integers, the steps as text)
+SUBJECT_BULK_EXTRAS = ("phone_index", "origin_batch", "origin_row", "origin_steps")
+
+
 def bulk_insert_subjects(rows: Any, *, now: dt.datetime) -> int:
     """Insert new master records through the bulk path (COPY on PostgreSQL) in the caller's transaction.
 
     ``rows`` is an Arrow table with ``id`` (from :func:`reserve_subject_ids`) and :data:`SUBJECT_BULK_FIELDS` as
-    text, already standardised and verified by the caller (the data centre's verify step); the database still
+    text (and any of :data:`SUBJECT_BULK_EXTRAS`), already standardised and verified by the caller (the data
+    centre's verify step); the database still
     enforces the unique credit code and the region and industry references. Rows ordered by credit code keep the
     unique index's writes sequential. Bulk writes record no per-row audit diffs (ADR 0003): the caller records one
     event for the batch.
@@ -549,7 +555,7 @@ def bulk_insert_subjects(rows: Any, *, now: dt.datetime) -> int:
     if rows.num_rows == 0:
         return 0
     stamp = bulkload.repeat_timestamp(now, rows.num_rows)
-    fields = [*SUBJECT_BULK_FIELDS, *(["phone_index"] if "phone_index" in rows.column_names else [])]
+    fields = [*SUBJECT_BULK_FIELDS, *(f for f in SUBJECT_BULK_EXTRAS if f in rows.column_names)]
     columns = {"id": rows.column("id"), **{_subject_column(f): rows.column(f) for f in fields},
                "created_at": stamp, "updated_at": stamp}
     table = pa.table(columns)

@@ -16,7 +16,7 @@ from jianguan.datacenter.choices import (
     QuarantineStatus,
     SourceKind,
 )
-from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
+from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageEntry, QuarantinedRow, Source
 
 
 class SourceFilterSet(django_filters.FilterSet):
@@ -83,5 +83,5 @@ class LineageFilterSet(django_filters.FilterSet):
     batch = django_filters.NumberFilter(field_name="batch_id", label="批次")
 
     class Meta:
-        model = LineageRecord
+        model = LineageEntry
         fields = ["subject", "subject_uscc", "batch"]

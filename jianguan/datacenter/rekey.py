@@ -31,7 +31,7 @@ from jianguan.core.models import Subject
 from jianguan.datacenter import conf, personal
 from jianguan.datacenter.choices import ConflictStatus, LinkStatus
 from jianguan.datacenter.linkage.features import phone_key, phone_match
-from jianguan.datacenter.models import Conflict, EntityLink, LineageRecord
+from jianguan.datacenter.models import Conflict, EntityLink, LineageEntry
 from jianguan.datacenter.pipeline.fields import LINEAGE_FIELDS, decode_field_steps
 from jianguan.datacenter.pipeline.runner import fingerprint
 from jianguan.lib.validators import to_half_width
@@ -66,7 +66,7 @@ def _phone_rows() -> dict[int, set[int]]:
     """Per batch, the rows whose phone set a key (every lineage record naming ``phone_index``)."""
     rows: dict[int, set[int]] = defaultdict(set)
     # The compact text has one slot per field in LINEAGE_FIELDS order: the phone key's slot is not empty.
-    named = LineageRecord.objects.filter(field_steps__regex=rf"^([^,]*,){{{_PHONE_SLOT}}}[0-9]")
+    named = LineageEntry.objects.filter(field_steps__regex=rf"^([^,]*,){{{_PHONE_SLOT}}}[0-9]")
     for batch_id, row_no, field_steps in named.values_list("batch_id", "row_no", "field_steps").iterator(
             chunk_size=10_000):
         if "phone_index" in decode_field_steps(field_steps):

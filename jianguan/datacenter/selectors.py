@@ -11,7 +11,7 @@ from jianguan.core.access import get_object_for
 from jianguan.core.models import Subject
 from jianguan.datacenter import store
 from jianguan.datacenter.linkage.features import phone_match
-from jianguan.datacenter.models import LineageRecord
+from jianguan.datacenter.models import LineageEntry
 from jianguan.datacenter.pipeline.fields import LINEAGE_LABELS, MASTER_FIELDS, STEP_LABELS, decode_steps
 from jianguan.lib.masking import mask_address, mask_name, mask_phone
 
@@ -72,7 +72,7 @@ def explain_subject(user: Any, subject_id: int) -> dict[str, Any]:
     the number itself is never returned. An individual business's owner and address come masked, current and
     delivered values alike."""
     subject = get_object_for(user, Subject, subject_id, "view")
-    records = list(LineageRecord.objects.filter(subject=subject).select_related("source", "batch").order_by("-id"))
+    records = list(LineageEntry.objects.filter(subject=subject).select_related("source", "batch").order_by("-id"))
     wanted: dict[int, set[int]] = {}
     for record in records:
         wanted.setdefault(record.batch_id, set()).add(record.row_no)

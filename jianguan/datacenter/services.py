@@ -37,7 +37,15 @@ from jianguan.datacenter.choices import (
 )
 from jianguan.datacenter.events import BATCH_LOADED, BatchLoaded
 from jianguan.datacenter.linkage.features import phone_key
-from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
+from jianguan.datacenter.models import (
+    Batch,
+    Conflict,
+    EntityLink,
+    LineageEntry,
+    LineageRecord,
+    QuarantinedRow,
+    Source,
+)
 from jianguan.datacenter.pipeline.fields import FIELD_NAMES, MASTER_FIELDS, step_mask
 from jianguan.lib.masking import MASK_CHAR
 from jianguan.lib.validators import ValidationFailure, validate_mobile
@@ -475,7 +483,7 @@ def record_outcomes(batch: Batch, records: list[dict[str, Any]]) -> list[dict[st
         return [{"index": i, "status": "failed", "message": batch.message} for i in range(len(records))]
     rejected = {q.row_no: q for q in batch.quarantined.all()}
     lineage: dict[int, tuple[int, str]] = {}
-    for subject_id, row_no, action in LineageRecord.objects.filter(batch=batch).values_list(
+    for subject_id, row_no, action in LineageEntry.objects.filter(batch=batch).values_list(
             "subject_id", "row_no", "action").order_by("id"):
         lineage.setdefault(row_no, (subject_id, action))
     codes = {}
@@ -669,7 +677,7 @@ def split_link(link: EntityLink, *, actor: Any, reason: str = "") -> EntityLink:
         replaced["uscc"] = ""
     else:
         replaced = {}
-        for lineage in LineageRecord.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no):
+        for lineage in LineageEntry.objects.filter(subject=subject, batch=link.batch, row_no=link.row_no):
             replaced.update({field: "" for field in lineage.fields})  # a link only fills empty fields
     phone_index = record.pop("phone_index", None) or phone_key(record.get("phone"), conf.phone_pepper())
     reverts: dict[str, Any] = {}

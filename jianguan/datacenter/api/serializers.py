@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from jianguan.datacenter import personal
 from jianguan.datacenter.choices import BatchKind, Channel, ConflictKind, FileFormat, Library, LinkMethod, SourceKind
-from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow, Source
+from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageEntry, QuarantinedRow, Source
 from jianguan.datacenter.pipeline.fields import LINEAGE_LABELS, STEP_LABELS, decode_steps
 from jianguan.lib.masking import mask_phone
 
@@ -187,18 +187,18 @@ class LineageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     steps = serializers.SerializerMethodField()
 
     class Meta:
-        model = LineageRecord
+        model = LineageEntry
         fields = ["id", "subject", "batch", "source", "source_code", "row_no", "action", "fields", "steps",
                   "duplicate_rows", "recorded_at"]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_field_masks(self, obj: LineageRecord) -> dict[str, int]:
+    def get_field_masks(self, obj: LineageEntry) -> dict[str, int]:
         """Per field this row set: the bit mask of the steps applied (``steps`` spells them out)."""
         return obj.fields
 
     @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_steps(self, obj: LineageRecord) -> dict[str, Any]:
+    def get_steps(self, obj: LineageEntry) -> dict[str, Any]:
         """Per field: its label and the steps applied, as codes and Chinese labels."""
         return {
             field: {"label": LINEAGE_LABELS.get(field, field),

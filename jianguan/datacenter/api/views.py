@@ -37,7 +37,7 @@ from jianguan.datacenter.models import (
     ImplementationEntry,
     InternetRecord,
     KnowledgeDocument,
-    LineageRecord,
+    LineageEntry,
     QuarantinedRow,
     Source,
 )
@@ -193,7 +193,7 @@ class LineageViewSet(ScopedReadOnlyViewSet):
     """血缘: which source rows set which fields of a master record, with the steps applied; ``explain`` gives,
     per field of one record, its current value, where it came from and the value as delivered."""
 
-    queryset = LineageRecord.objects.select_related("source")
+    queryset = LineageEntry.objects.select_related("source")
     serializer_class = s.LineageSerializer
     filterset_class = LineageFilterSet
 

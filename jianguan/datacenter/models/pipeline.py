@@ -189,7 +189,32 @@ class QuarantinedRow(TimeStampedModel):
         return dict(self.corrected if self.corrected is not None else self.record)
 
 
-class LineageRecord(models.Model):
+class LineageFieldSteps:
+    """``fields`` and ``steps`` read from the positional ``field_steps`` text of a lineage entry."""
+
+    field_steps: str
+
+    @property
+    def fields(self) -> dict[str, int]:
+        """Each field this row set or changed → the bit mask of the steps applied to its value."""
+        from jianguan.datacenter.pipeline.fields import decode_field_steps
+
+        return decode_field_steps(self.field_steps)
+
+    @fields.setter
+    def fields(self, value: dict[str, int]) -> None:
+        from jianguan.datacenter.pipeline.fields import encode_field_steps
+
+        self.field_steps = encode_field_steps(value)
+
+    def steps(self, field: str) -> list[str]:
+        """Step codes applied to ``field`` on its way from the source row."""
+        from jianguan.datacenter.pipeline.fields import decode_steps
+
+        return decode_steps(self.fields.get(field))
+
+
+class LineageRecord(LineageFieldSteps, models.Model):
     """血缘: which source row (batch, row) set which fields of a master record, and the steps applied to each.
 
     ``fields`` maps each field this row set or changed to the steps applied to its value, as a bit mask over
@@ -227,24 +252,45 @@ class LineageRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.subject_id} ← {self.batch_id}:{self.row_no}"
 
-    @property
-    def fields(self) -> dict[str, int]:
-        """Each field this row set or changed → the bit mask of the steps applied to its value."""
-        from jianguan.datacenter.pipeline.fields import decode_field_steps
 
-        return decode_field_steps(self.field_steps)
+class LineageEntry(LineageFieldSteps, models.Model):
+    """Every lineage entry as readers see it (read-only; a database view, ``datacenter_lineageentry``):
 
-    @fields.setter
-    def fields(self, value: dict[str, int]) -> None:
-        from jianguan.datacenter.pipeline.fields import encode_field_steps
+    - the rows of :class:`LineageRecord`, under their own ids;
+    - for each master record a batch created from a single source row, its creation entry, which the load keeps on
+      the record itself (``core.Subject.origin_batch``, ``origin_row``, ``origin_steps``) rather than as a second
+      row per record: id ``-subject id``, action ``created``, no identical rows, recorded when the record was.
 
-        self.field_steps = encode_field_steps(value)
+    The creation is a record's first entry, so ordering by id keeps it first (``-id``: last), as a
+    :class:`LineageRecord` of the creation would be. Answers to :class:`LineageRecord`'s permissions.
+    """
 
-    def steps(self, field: str) -> list[str]:
-        """Step codes applied to ``field`` on its way from the source row."""
-        from jianguan.datacenter.pipeline.fields import decode_steps
+    id = models.BigIntegerField(primary_key=True)
+    subject = models.ForeignKey("core.Subject", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    batch = models.ForeignKey(Batch, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    source = models.ForeignKey(Source, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    row_no = models.IntegerField(_("row"))
+    action = models.CharField(_("action"), max_length=10, choices=LineageAction.choices)
+    field_steps = models.CharField(_("fields and steps"), max_length=200, blank=True, default="")
+    duplicate_rows = models.JSONField(_("identical rows"), default=list, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
 
-        return decode_steps(self.fields.get(field))
+    scope_region_field: ClassVar[str | None] = "subject__region"
+    scope_org_field: ClassVar[str | None] = None
+    permission_model: ClassVar[str] = "lineagerecord"
+
+    objects = ScopedManager()
+
+    class Meta:
+        managed = False
+        db_table = "datacenter_lineageentry"
+        ordering = ["subject_id", "id"]
+        verbose_name = _("lineage record")
+        verbose_name_plural = _("lineage records")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.subject_id} ← {self.batch_id}:{self.row_no}"
 
 
 class EntityLink(TimeStampedModel):

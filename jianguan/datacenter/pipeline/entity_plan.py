@@ -96,17 +96,23 @@ def simple_sql(d: Dialect, *, batch_bits: int, phone_pepper: str = "") -> str:
 
 
 def simple_inserts_sql(master_columns: tuple[str, ...]) -> str:
-    """The new master records of ``dc_simple``, in the columns of the plan's inserts."""
+    """The new master records of ``dc_simple``, in the columns of the plan's inserts, each with its creation entry
+    (``origin_row``, ``origin_steps``: its one lineage row, kept on the record; see :func:`origins_sql`)."""
     cols = ", ".join(f"v_{f} AS {f}" for f in master_columns)
-    return f"SELECT target_key, uscc, {cols}, v_phone_index AS phone_index, row_no AS rep_row FROM dc_simple"
+    return (f"SELECT target_key, uscc, {cols}, v_phone_index AS phone_index, row_no AS rep_row, "
+            "CASE WHEN contributes THEN row_no END AS origin_row, "
+            "CASE WHEN contributes THEN field_steps END AS origin_steps FROM dc_simple")
 
 
-def simple_lineage_sql() -> str:
-    """The lineage rows of ``dc_simple``, in the columns of :func:`lineage_sql`."""
+def origins_sql() -> str:
+    """``dc_origins``: the new entities of the general path whose whole lineage is one row (``dc_lineage``): a
+    record created from a single row, with no identical rows and no linked ones. The load keeps that row on the
+    record itself (``core.Subject.origin_*``) instead of as a lineage row — as it does for every ``dc_simple``
+    entity that sets a field, whose lineage is by construction that one row."""
     return (
-        "SELECT target_key, CAST(NULL AS BIGINT) AS existing_id, row_no, 'created' AS action, field_steps, "
-        "'key' AS role, CAST(NULL AS DOUBLE) AS weight, CAST(NULL AS DOUBLE) AS probability, "
-        "CAST(NULL AS STRING) AS partner, '' AS duplicate_rows FROM dc_simple WHERE contributes"
+        "SELECT target_key, min(row_no) AS row_no, min(field_steps) AS field_steps FROM dc_lineage "
+        "WHERE existing_id IS NULL GROUP BY target_key "
+        "HAVING count(*) = 1 AND min(action) = 'created' AND min(role) <> 'link' AND min(duplicate_rows) = ''"
     )
 
 

@@ -3,8 +3,10 @@
 New master records go through ``core``'s bulk service (ids reserved up front so lineage can point at them; ``COPY``
 on PostgreSQL, ``executemany`` on SQLite; for a load at least as large as the table its secondary indexes and foreign
 keys are rebuilt once instead of maintained row by row — see :mod:`jianguan.core.bulkload`); changed records are
-updated from a staging table. Lineage rows go the same way. Quarantined rows, links and conflicts are few and use
-``bulk_create``. Nothing is saved row by row through the ORM, and a failure anywhere rolls the whole batch back.
+updated from a staging table. A record created from a single row keeps that row, its lineage, on itself
+(``core.Subject.origin_*``, read through ``LineageEntry``); the other lineage rows go the bulk way too. Quarantined
+rows, links and conflicts are few and use ``bulk_create``. Nothing is saved row by row through the ORM, and a
+failure anywhere rolls the whole batch back.
 """
 
 # ruff: noqa: S608 - this module builds SQL for the pipeline engines: values go through the dialect's literal
@@ -73,9 +75,16 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
         with core_services.bulk_loading_subjects(inserts.num_rows) as rebuild:
             id_array = pa.array(core_services.reserve_subject_ids(inserts.num_rows), type=pa.int64())
             if inserts.num_rows:
+                origin_row = inserts.column("origin_row")
                 subjects = pa.table({"id": id_array, "uscc": inserts.column("uscc"),
                                      **{f: inserts.column(f) for f in MASTER_COLUMNS},
-                                     "phone_index": inserts.column("phone_index")})
+                                     "phone_index": inserts.column("phone_index"),
+                                     # a record created from one row: that row, its lineage, kept on the record
+                                     "origin_batch": pc.if_else(pc.is_valid(origin_row),
+                                                                pa.scalar(batch.pk, pa.int64()),
+                                                                pa.scalar(None, pa.int64())),
+                                     "origin_row": origin_row,
+                                     "origin_steps": pc.fill_null(inserts.column("origin_steps"), "")})
                 lap("prepare subjects")
                 core_services.bulk_insert_subjects(subjects, now=now)
             lap("insert subjects")
@@ -102,7 +111,9 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
         quarantined = _write_quarantine(batch, result, now)
         lap("links, conflicts, quarantine")
     lap("commit")
-    return {"created": inserts.num_rows, "updated": updated, "codes_adopted": adopted, "lineage": written_lineage,
+    origins = inserts.num_rows - inserts.column("origin_row").null_count if inserts.num_rows else 0
+    return {"created": inserts.num_rows, "updated": updated, "codes_adopted": adopted,
+            "lineage": written_lineage + origins,
             "links": links,
             "conflicts": conflicts, "quarantined": quarantined, "timings": timings}
 

@@ -129,13 +129,13 @@ class DatabaseMasterData:
 
     def provenance(self, ids: list[int]) -> pa.Table:
         """Per subject and field, the source of the newest lineage record naming the field, and its priority."""
-        from jianguan.datacenter.models import LineageRecord, Source
+        from jianguan.datacenter.models import LineageEntry, Source
 
         priorities = dict(Source.objects.values_list("id", "priority"))
         latest: dict[tuple[int, str], tuple[int, int]] = {}
         for i in range(0, len(ids), CHUNK):
             chunk = ids[i : i + CHUNK]
-            records = LineageRecord.objects.filter(subject_id__in=chunk).values_list(
+            records = LineageEntry.objects.filter(subject_id__in=chunk).values_list(
                 "id", "subject_id", "source_id", "field_steps")
             for record_id, subject_id, source_id, field_steps in records:
                 for name in decode_field_steps(field_steps):

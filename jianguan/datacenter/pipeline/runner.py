@@ -248,10 +248,15 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     master_cols = ", ".join(f"v_{f} AS {f}" for f in MASTER_COLUMNS)
     # New records in credit-code order: their ids are reserved in this order, so both the primary key and the
     # unique credit-code index are written sequentially.
+    # A record created from one row keeps that row, its lineage, on itself (``origin_row``, ``origin_steps``):
+    # every entity of the fast path that sets a field, and those of the general path that ``dc_origins`` finds.
+    engine.create_table("dc_lineage", ep.lineage_sql(engine.dialect))
+    engine.create_table("dc_origins", ep.origins_sql())
     inserts = engine.fetch_arrow(
-        "SELECT target_key, CASE WHEN target_key LIKE 'U:%' THEN substr(target_key, 3) END AS uscc, "
-        f"{master_cols}, v_phone_index AS phone_index, rep_row FROM dc_plan "
-        f"WHERE action = 'create' AND NOT out_of_scope UNION ALL {ep.simple_inserts_sql(MASTER_COLUMNS)} "
+        "SELECT p.target_key, CASE WHEN p.target_key LIKE 'U:%' THEN substr(p.target_key, 3) END AS uscc, "
+        f"{master_cols}, v_phone_index AS phone_index, rep_row, o.row_no AS origin_row, "
+        "o.field_steps AS origin_steps FROM dc_plan p LEFT JOIN dc_origins o ON o.target_key = p.target_key "
+        f"WHERE p.action = 'create' AND NOT p.out_of_scope UNION ALL {ep.simple_inserts_sql(MASTER_COLUMNS)} "
         "ORDER BY uscc NULLS LAST, target_key"
     )
     updates = engine.fetch_arrow(
@@ -259,7 +264,8 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
         "WHERE action = 'update' "
         "AND NOT out_of_scope ORDER BY existing_id"
     )
-    lineage = engine.fetch_arrow(f"{ep.lineage_sql(engine.dialect)} UNION ALL {ep.simple_lineage_sql()}")
+    lineage = engine.fetch_arrow("SELECT l.* FROM dc_lineage l LEFT JOIN dc_origins o ON o.target_key = l.target_key "
+                                 "WHERE o.target_key IS NULL")
     adoptions = _with_schema(engine.fetch_arrow(
         "SELECT existing_id AS id, uscc FROM dc_plan WHERE adopted AND NOT out_of_scope ORDER BY existing_id"
     ), ADOPTION_SCHEMA)

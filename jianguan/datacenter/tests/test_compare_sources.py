@@ -6,7 +6,7 @@ import pytest
 
 from jianguan.core.models import Subject
 from jianguan.datacenter import services
-from jianguan.datacenter.models import Conflict, LineageRecord
+from jianguan.datacenter.models import Conflict, LineageEntry
 from jianguan.datacenter.tests.conftest import ingest, make_source, uscc, write_csv
 
 HEADER = ["uscc", "name", "legal_representative", "address", "region"]
@@ -29,7 +29,7 @@ def test_a_later_delivery_from_the_same_source_updates_the_record(data_admin, so
     batch = _deliver(source, data_admin, tmp_path, django_capture_on_commit_callbacks)
     assert batch.updated_count == 1 and batch.conflict_count == 0
     assert Subject.objects.get(uscc=CODE).name == "南京鑫盛信息科技有限公司"
-    newest = LineageRecord.objects.filter(subject__uscc=CODE).order_by("-id").first()
+    newest = LineageEntry.objects.filter(subject__uscc=CODE).order_by("-id").first()
     assert newest.batch == batch and newest.action == "updated" and set(newest.fields) == {"name"}
 
 
@@ -45,7 +45,7 @@ def test_an_equal_priority_source_that_disagrees_leaves_an_open_conflict(data_ad
     assert Subject.objects.get(uscc=CODE).name == "南京鑫盛科技有限公司"
     services.resolve_conflict(conflict, actor=data_admin, apply=True, note="以市数据中心为准")
     assert Subject.objects.get(uscc=CODE).name == "南京鑫盛信息科技有限公司"
-    assert LineageRecord.objects.filter(subject__uscc=CODE, action="manual").count() == 1
+    assert LineageEntry.objects.filter(subject__uscc=CODE, action="manual").count() == 1
 
 
 def test_a_higher_priority_source_wins_and_the_conflict_is_recorded(data_admin, loaded, tmp_path,
@@ -56,7 +56,7 @@ def test_a_higher_priority_source_wins_and_the_conflict_is_recorded(data_admin, 
     conflict = Conflict.objects.get(batch=batch)
     assert conflict.status == "applied"
     assert Subject.objects.get(uscc=CODE).name == "南京鑫盛信息科技有限公司"
-    lineage = LineageRecord.objects.filter(subject__uscc=CODE, batch=batch).get()
+    lineage = LineageEntry.objects.filter(subject__uscc=CODE, batch=batch).get()
     assert "survivor" in lineage.steps("name")
 
 
@@ -72,6 +72,6 @@ def test_two_rows_of_one_batch_that_disagree_are_flagged(data_admin, source, tmp
     assert subject.legal_representative == "张三"  # … and the earlier one fills what it leaves empty
     conflict = Conflict.objects.get(batch=batch)
     assert conflict.kind == "within_batch" and conflict.row_no == 2
-    by_row = {r.row_no: set(r.fields) for r in LineageRecord.objects.filter(subject=subject)}
+    by_row = {r.row_no: set(r.fields) for r in LineageEntry.objects.filter(subject=subject)}
     assert "name" in by_row[3]
     assert {"legal_representative", "address"} <= by_row[2]

@@ -82,6 +82,15 @@ def test_lineage_explains_every_field_of_a_record(client, nanjing_officer, suzho
     assert by_field["region"]["source"]["steps"][-1]["label"] == "由地址推断行政区划"
     listed = list_ids(client, nanjing_officer, "/api/v1/datacenter/lineage/", subject=subject.pk)
     assert len(listed) == 1
+    # created from one row: its entry is the one the record keeps on itself, listed, filtered and read like any
+    assert listed == {-subject.pk} == {address["source"]["lineage_id"]}
+    assert -subject.pk in list_ids(client, nanjing_officer, "/api/v1/datacenter/lineage/", batch=nanjing_batch.pk)
+    assert -subject.pk not in list_ids(client, suzhou_officer, "/api/v1/datacenter/lineage/")
+    entry = call(client, nanjing_officer, "GET", f"/api/v1/datacenter/lineage/{-subject.pk}/").json()
+    assert (entry["batch"], entry["row_no"], entry["action"], entry["source_code"]) == (
+        nanjing_batch.pk, 2, "created", nanjing_batch.source.code)
+    assert {s["code"] for s in entry["steps"]["address"]["steps"]} == {"extract", "address_completed"}
+    assert call(client, suzhou_officer, "GET", f"/api/v1/datacenter/lineage/{-subject.pk}/").status_code == 404
 
 
 def test_conflicts_are_resolved_over_the_api(client, nanjing_officer, nanjing_batch, tmp_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jianguan.core.models import AuditEntry, Subject
-from jianguan.datacenter.models import Batch, LineageRecord, QuarantinedRow
+from jianguan.datacenter.models import Batch, LineageEntry, LineageRecord, QuarantinedRow
 from jianguan.datacenter.tests.conftest import ingest, uscc, write_csv
 
 HEADER = ["统一社会信用代码", "企业名称", "法定代表人", "住所", "行政区划", "行业代码", "注册资本", "成立日期",
@@ -69,7 +69,7 @@ def test_it_records_lineage_for_every_value(data_admin, source, dirty_file,
                                             django_capture_on_commit_callbacks) -> None:
     batch = ingest(source, data_admin, dirty_file, django_capture_on_commit_callbacks)
     subject = Subject.objects.get(uscc=uscc("320106", 2))
-    records = list(LineageRecord.objects.filter(subject=subject))
+    records = list(LineageEntry.objects.filter(subject=subject))
     assert len(records) == 1
     lineage = records[0]
     assert lineage.batch == batch and lineage.row_no == 4 and lineage.action == "created"
@@ -80,8 +80,18 @@ def test_it_records_lineage_for_every_value(data_admin, source, dirty_file,
     assert "region_address" in lineage.steps("region")
     assert "status_map" in lineage.steps("status")
     assert lineage.steps("name") == ["extract"]
-    duplicate = LineageRecord.objects.get(subject__uscc=uscc("320106", 1))
+    # created from one row: the entry is kept on the record itself, under id -subject id, with its source
+    assert lineage.pk == -subject.pk and lineage.source == source and lineage.duplicate_rows == []
+    assert (subject.origin_batch, subject.origin_row) == (batch.pk, 4)
+    assert not LineageRecord.objects.filter(subject=subject).exists()
+    duplicate = LineageEntry.objects.get(subject__uscc=uscc("320106", 1))
     assert duplicate.row_no == 6 and duplicate.duplicate_rows == [2]
+    # created from two identical rows: a lineage row of its own, the record keeps no origin
+    assert duplicate.pk > 0 and LineageRecord.objects.filter(pk=duplicate.pk).exists()
+    assert Subject.objects.get(uscc=uscc("320106", 1)).origin_batch is None
+    # the batch's entries, both kinds, through the same filters
+    assert {e.subject_id for e in LineageEntry.objects.filter(batch=batch)} == set(
+        Subject.objects.values_list("id", flat=True))
 
 
 def test_it_writes_a_quality_report(data_admin, source, dirty_file, django_capture_on_commit_callbacks) -> None:
@@ -100,7 +110,7 @@ def test_ingesting_the_same_file_again_changes_nothing(data_admin, source, dirty
                                                        django_capture_on_commit_callbacks) -> None:
     first = ingest(source, data_admin, dirty_file, django_capture_on_commit_callbacks)
     snapshot = list(Subject.objects.order_by("id").values())
-    lineage = LineageRecord.objects.count()
+    lineage = LineageEntry.objects.count()
     quarantined = QuarantinedRow.objects.count()
     again = ingest(source, data_admin, dirty_file, django_capture_on_commit_callbacks)
     assert again.status == "skipped" and again.duplicate_of == first
@@ -108,7 +118,7 @@ def test_ingesting_the_same_file_again_changes_nothing(data_admin, source, dirty
     assert forced.status == "loaded"
     assert forced.created_count == 0 and forced.updated_count == 0 and forced.unchanged_count == 3
     assert list(Subject.objects.order_by("id").values()) == snapshot
-    assert LineageRecord.objects.count() == lineage
+    assert LineageEntry.objects.count() == lineage
     assert QuarantinedRow.objects.count() == quarantined
 
 
@@ -124,7 +134,7 @@ def test_a_crash_mid_batch_leaves_no_partial_load(data_admin, source, dirty_file
     assert batch.status == "failed"
     assert "disk full" in batch.message
     assert Subject.objects.count() == 0
-    assert LineageRecord.objects.count() == 0
+    assert LineageEntry.objects.count() == 0
     assert QuarantinedRow.objects.count() == 0
     assert AuditEntry.objects.filter(event="datacenter.batch.failed").count() == 1
     assert Batch.objects.get(pk=batch.pk).job.status == "failed"

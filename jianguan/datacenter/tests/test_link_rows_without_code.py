@@ -7,7 +7,7 @@ import pytest
 from jianguan.core.errors import ConflictError
 from jianguan.core.models import AuditEntry, Subject
 from jianguan.datacenter import services
-from jianguan.datacenter.models import EntityLink, LineageRecord
+from jianguan.datacenter.models import EntityLink, LineageEntry
 from jianguan.datacenter.tests.conftest import ingest, make_source, uscc, write_csv
 
 HEADER = ["uscc", "name", "legal_representative", "address", "region", "phone", "industry"]
@@ -48,7 +48,7 @@ def test_it_links_a_row_without_code_to_the_matching_entity(data_admin, register
     target.refresh_from_db()
     assert target.name == "南京鑫盛科技有限公司"  # a link never overwrites: it only fills empty fields
     assert target.industry_id == "651"
-    lineage = LineageRecord.objects.get(subject=target, batch=batch)
+    lineage = LineageEntry.objects.get(subject=target, batch=batch)
     assert list(lineage.fields) == ["industry"] and lineage.steps("industry") == ["extract", "industry_code", "fill"]
     new = Subject.objects.get(name="南京新远餐饮管理有限公司")
     assert new.uscc is None and new.region_id == "320102"
@@ -71,7 +71,7 @@ def test_a_data_manager_confirms_or_splits_a_link(data_admin, registered, tax_so
     assert separate.name == "鑫盛科技有限责任公司" and separate.uscc is None and separate.region_id == "320106"
     original = Subject.objects.get(uscc=uscc("320106", 11))
     assert original.industry_id is None  # the value the link filled in is taken back
-    assert LineageRecord.objects.filter(subject=separate, batch=batch, row_no=2).exists()
+    assert LineageEntry.objects.filter(subject=separate, batch=batch, row_no=2).exists()
     assert AuditEntry.objects.filter(event="datacenter.link.split").count() == 1
 
 
@@ -117,7 +117,7 @@ def test_a_record_without_code_takes_the_code_when_its_entity_arrives_with_one(
     assert adopted.uscc == code and adopted.industry_id == "621"
     assert Subject.objects.filter(name__contains="新远餐饮").count() == 1
     assert Subject.objects.get(name="玄武区小李便利店").uscc is None
-    lineage = LineageRecord.objects.get(subject=adopted, batch=later)
+    lineage = LineageEntry.objects.get(subject=adopted, batch=later)
     assert "code_adopted" in lineage.steps("uscc")
     link = EntityLink.objects.get(batch=later)
     assert link.subject_id == before.pk and link.row_no == 2 and link.match_probability >= 0.9
@@ -218,7 +218,7 @@ def test_a_split_stands_when_the_same_rows_arrive_again(data_admin, registered, 
     assert again.linked_count == 0 and again.created_count == 0
     original.refresh_from_db()
     assert original.industry_id is None  # the values the split took back stay out
-    assert not LineageRecord.objects.filter(subject=original, batch=again).exists()
+    assert not LineageEntry.objects.filter(subject=original, batch=again).exists()
     assert not EntityLink.objects.filter(batch=again).exists()
     assert Subject.objects.count() == subjects  # the row is the split-off record's own, not a third record
     link.refresh_from_db()
@@ -258,6 +258,6 @@ def test_an_adoption_link_names_the_row_that_matched(data_admin, source, tax_sou
     assert link.subject_id == record.pk and link.row_no == 2  # the matching row, not the latest (row 3)
     name = next(d for d in link.deciding_fields if d["field"] == "name")
     assert name["weight"] > 0  # row 2's name is the record's; row 3's is not
-    by_row = {r.row_no: r for r in LineageRecord.objects.filter(subject=record, batch=batch)}
+    by_row = {r.row_no: r for r in LineageEntry.objects.filter(subject=record, batch=batch)}
     assert "code_adopted" in by_row[2].steps("uscc")
     assert all("uscc" not in r.fields for n, r in by_row.items() if n != 2)

@@ -7,7 +7,7 @@ import pytest
 from jianguan.core.models import Subject
 from jianguan.datacenter import conf, services
 from jianguan.datacenter.linkage.features import phone_key
-from jianguan.datacenter.models import Conflict, LineageRecord
+from jianguan.datacenter.models import Conflict, LineageEntry
 from jianguan.datacenter.tests.conftest import ingest, make_source, uscc, write_csv
 
 HEADER = ["uscc", "name", "legal_representative", "address", "region", "phone"]
@@ -33,8 +33,8 @@ def _deliver(source, actor, tmp_path, capture, phone="13900000009", file="b.csv"
     return ingest(source, actor, path, capture)
 
 
-def _newest_phone_lineage(subject: Subject) -> LineageRecord:
-    return next(r for r in LineageRecord.objects.filter(subject=subject).order_by("-id") if "phone_index" in r.fields)
+def _newest_phone_lineage(subject: Subject) -> LineageEntry:
+    return next(r for r in LineageEntry.objects.filter(subject=subject).order_by("-id") if "phone_index" in r.fields)
 
 
 def test_a_later_phone_from_the_same_source_replaces_the_key(data_admin, source, loaded, tmp_path,
@@ -53,7 +53,7 @@ def test_the_same_phone_again_changes_nothing(data_admin, source, loaded, tmp_pa
                                               django_capture_on_commit_callbacks) -> None:
     batch = _deliver(source, data_admin, tmp_path, django_capture_on_commit_callbacks, phone="138-0000-0001")
     assert batch.updated_count == 0 and batch.unchanged_count == 1
-    assert not LineageRecord.objects.filter(batch=batch).exists()
+    assert not LineageEntry.objects.filter(batch=batch).exists()
 
 
 def test_an_equal_priority_source_with_another_phone_leaves_an_open_conflict(

@@ -7,7 +7,7 @@ import pytest
 from jianguan.core.errors import ConflictError, DomainError
 from jianguan.core.models import Subject
 from jianguan.datacenter import services
-from jianguan.datacenter.models import Batch, LineageRecord, QuarantinedRow
+from jianguan.datacenter.models import Batch, LineageEntry, QuarantinedRow
 from jianguan.datacenter.tests.conftest import ingest, uscc, write_csv
 
 HEADER = ["uscc", "name", "address", "established_on"]
@@ -35,7 +35,7 @@ def test_a_corrected_row_is_loaded_by_a_rerun(data_admin, batch, django_capture_
     assert rerun.status == "loaded" and rerun.kind == "correction" and rerun.parent == batch
     assert rerun.created_count == 1
     subject = Subject.objects.get(uscc=uscc("320106", 32))
-    lineage = LineageRecord.objects.get(subject=subject)
+    lineage = LineageEntry.objects.get(subject=subject)
     assert lineage.batch == rerun and lineage.row_no == 3
     assert "correction" in lineage.steps("established_on")
     row.refresh_from_db()
