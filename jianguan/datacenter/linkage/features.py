@@ -49,7 +49,8 @@ def _place_prefix(ref: ReferenceData) -> str:
 def name_key_sql(d: Dialect, ref: ReferenceData, expr: str) -> str:
     """The normalised name (``f_name``) of an already cleaned name."""
     bracket_place = "[(](" + ref.province_name + "|" + ref.province_short + "|" + ref.city_alternation + ")[)]"
-    name = d.regexp_replace_all(expr, bracket_place, "")
+    # Each step once per row, and a regular expression only where it can match: most names have no bracket.
+    name = f"CASE WHEN instr({expr}, '(') > 0 THEN {d.regexp_replace_all(expr, bracket_place, '')} ELSE {expr} END"
     name = (f"CASE WHEN {d.regexp_matches(name, _PUNCTUATION_CLASS)} "
             f"THEN translate({name}, {d.lit(_PUNCTUATION)}, '') ELSE {name} END")
     name = d.regexp_replace_all(name, _place_prefix(ref), "")
