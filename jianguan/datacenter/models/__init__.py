@@ -21,6 +21,7 @@ from jianguan.datacenter.models.pipeline import (
     EntityLink,
     LineageEntry,
     LineageRecord,
+    LineageSteps,
     QuarantinedRow,
     Source,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "KnowledgeTerm",
     "LineageEntry",
     "LineageRecord",
+    "LineageSteps",
     "QuarantinedRow",
     "Source",
 ]

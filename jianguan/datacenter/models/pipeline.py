@@ -253,13 +253,33 @@ class LineageRecord(LineageFieldSteps, models.Model):
         return f"{self.subject_id} ← {self.batch_id}:{self.row_no}"
 
 
+class LineageSteps(models.Model):
+    """The steps applied to each field of a row (``LineageRecord.field_steps`` text) under a code of its batch:
+    the records a batch created from one row name their steps by this code (``core.Subject.origin_steps``), a
+    few bytes per record where a batch's rows share a few hundred combinations at most."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="+")
+    code = models.IntegerField(_("code"))
+    field_steps = models.CharField(_("fields and steps"), max_length=200, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "code"], name="datacenter_lineagesteps_code")]
+        verbose_name = _("lineage steps")
+        verbose_name_plural = _("lineage steps")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.code} {self.field_steps}"
+
+
 class LineageEntry(LineageFieldSteps, models.Model):
     """Every lineage entry as readers see it (read-only; a database view, ``datacenter_lineageentry``):
 
     - the rows of :class:`LineageRecord`, under their own ids;
     - for each master record a batch created from a single source row, its creation entry, which the load keeps on
-      the record itself (``core.Subject.origin_batch``, ``origin_row``, ``origin_steps``) rather than as a second
-      row per record: id ``-subject id``, action ``created``, no identical rows, recorded when the record was.
+      the record itself (``core.Subject.origin_batch``, ``origin_row``, ``origin_steps``: a :class:`LineageSteps`
+      code) rather than as a second row per record: id ``-subject id``, action ``created``, no identical rows,
+      recorded when the record was.
 
     The creation is a record's first entry, so ordering by id keeps it first (``-id``: last), as a
     :class:`LineageRecord` of the creation would be. Answers to :class:`LineageRecord`'s permissions.

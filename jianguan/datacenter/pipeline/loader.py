@@ -27,7 +27,14 @@ from jianguan.core import bulkload
 from jianguan.core import services as core_services
 from jianguan.datacenter import conf, personal
 from jianguan.datacenter.choices import LinkStatus, QuarantineStatus
-from jianguan.datacenter.models import Batch, Conflict, EntityLink, LineageRecord, QuarantinedRow
+from jianguan.datacenter.models import (
+    Batch,
+    Conflict,
+    EntityLink,
+    LineageRecord,
+    LineageSteps,
+    QuarantinedRow,
+)
 from jianguan.datacenter.pipeline.fields import FIELD_LABELS, problem_message
 from jianguan.datacenter.pipeline.runner import MASTER_COLUMNS, PipelineResult, fingerprint
 
@@ -84,7 +91,7 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
                                                                 pa.scalar(batch.pk, pa.int64()),
                                                                 pa.scalar(None, pa.int64())),
                                      "origin_row": origin_row,
-                                     "origin_steps": pc.fill_null(inserts.column("origin_steps"), "")})
+                                     "origin_steps": _steps_codes(batch, inserts.column("origin_steps"))})
                 lap("prepare subjects")
                 core_services.bulk_insert_subjects(subjects, now=now)
             lap("insert subjects")
@@ -118,6 +125,14 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
             "conflicts": conflicts, "quarantined": quarantined, "timings": timings}
 
 
+def _steps_codes(batch: Batch, steps: pa.ChunkedArray) -> pa.Array:
+    """The batch's code of each row's steps (NULL stays NULL), the codes written as the batch's ``LineageSteps``."""
+    dictionary = pc.unique(pc.drop_null(steps))
+    LineageSteps.objects.bulk_create([LineageSteps(batch=batch, code=code, field_steps=text)
+                                      for code, text in enumerate(dictionary.to_pylist())], batch_size=1000)
+    return pc.cast(pc.index_in(steps, value_set=dictionary), pa.int32())
+
+
 class _KeyIds:
     """The master-record id of an entity key: existing records carry theirs, new ones got one from the id range."""
 
@@ -128,17 +143,27 @@ class _KeyIds:
     def lookup(self, wanted: list[str]) -> dict[str, int]:
         if not wanted or len(self.ids) == 0:
             return {}
-        positions = pc.index_in(pa.array(wanted, pa.string()), value_set=self.keys).to_pylist()
-        return {key: int(self.ids[pos].as_py()) for key, pos in zip(wanted, positions, strict=True)
-                if pos is not None}
+        ids = _ids_for(pa.array(wanted, pa.string()), self.keys, self.ids)
+        return {key: int(i) for key, i in zip(wanted, ids.to_pylist(), strict=True) if i is not None}
+
+
+def _ids_for(wanted: pa.Array | pa.ChunkedArray, keys: pa.Array | pa.ChunkedArray,
+             ids: pa.Array) -> pa.Array | pa.ChunkedArray:
+    """The id of each key in ``wanted`` (NULL where it is not one of ``keys``), ``ids`` aligned with ``keys``. The
+    hash tables are built on the smaller side: the keys asked for are usually a few hundred, the new records a
+    million."""
+    distinct = pc.unique(wanted)
+    if len(distinct) < len(keys):
+        found = pc.is_in(keys, value_set=distinct)
+        keys, ids = pc.filter(keys, found), pc.filter(ids, found)
+    return pc.take(ids, pc.index_in(wanted, value_set=keys))
 
 
 def _key_to_id(keys: pa.Array | pa.ChunkedArray, existing: pa.Array | pa.ChunkedArray, inserts: pa.Table,
                id_array: pa.Array) -> pa.ChunkedArray:
     if inserts.num_rows == 0:
         return pa.chunked_array([pc.cast(existing, pa.int64())])
-    position = pc.index_in(keys, value_set=inserts.column("target_key"))
-    new_ids = pc.take(id_array, position)
+    new_ids = _ids_for(keys, inserts.column("target_key"), id_array)
     return pc.coalesce(pc.cast(existing, pa.int64()), new_ids)
 
 
