@@ -262,6 +262,10 @@ class LineageSteps(models.Model):
     code = models.IntegerField(_("code"))
     field_steps = models.CharField(_("fields and steps"), max_length=200, blank=True, default="")
 
+    # Not listed to users: read through LineageEntry, which carries the records' scope.
+    scope_region_field: ClassVar[str | None] = None
+    scope_org_field: ClassVar[str | None] = None
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "code"], name="datacenter_lineagesteps_code")]
         verbose_name = _("lineage steps")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from jianguan.core.models import Subject
@@ -117,3 +118,16 @@ def test_lists_use_a_fixed_number_of_queries(client, data_admin, tmp_path, djang
     for url in ("/api/v1/datacenter/batches/", "/api/v1/datacenter/sources/", "/api/v1/datacenter/lineage/"):
         with django_assert_max_num_queries(8):
             assert client.get(url).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL query plans")
+def test_lineage_entries_by_subject_and_by_batch_use_indexes_on_both_sides(nanjing_batch) -> None:
+    """The view's two halves (ADR 0007): a filter on the subject reaches LineageRecord's subject index and the
+    records' primary key; on the batch, LineageRecord's batch index and the records' creating-batch index."""
+    from jianguan.core.testing.plans import query_plan
+    from jianguan.datacenter.models import LineageEntry
+
+    by_subject = query_plan(LineageEntry.objects.filter(subject_id=1))
+    assert "datacenter_lineagerecord_subject_id" in by_subject and "core_subject_pkey" in by_subject
+    by_batch = query_plan(LineageEntry.objects.filter(batch_id=nanjing_batch.pk))
+    assert "datacenter_lineagerecord_batch_id" in by_batch and "core_subject_origin_batch" in by_batch
