@@ -230,8 +230,10 @@ class EntitySql:
         # joined by a separator) decides whether the per-field expressions run at all. The tests can only err
         # towards running them (a separator next to a space in the data), never skip a field that needs them.
         sql = layer(sql, [f"concat_ws({d.lit(_ROW_SEPARATOR)}, {', '.join(f'q.r_{f}' for f in present)}) AS g_row"])
+        # Every way a row can need squeezing has an ASCII space in it: a row without one (most) skips that regex.
         sql = layer(sql, [f"coalesce({d.regexp_matches('q.g_row', _NEEDS_TRANSLATION)}, false) AS g_width",
-                          f"coalesce({d.regexp_matches('q.g_row', _ROW_NEEDS_SQUEEZE)}, false) AS g_space"])
+                          f"CASE WHEN instr(q.g_row, ' ') > 0 THEN coalesce("
+                          f"{d.regexp_matches('q.g_row', _ROW_NEEDS_SQUEEZE)}, false) ELSE false END AS g_space"])
         sql = layer(sql, [f"CASE WHEN q.g_width THEN {half_width(d, f'q.r_{f}')} ELSE q.r_{f} END AS w_{f}"
                           for f in present])
         sql = layer(sql, [f"CASE WHEN q.g_width OR q.g_space THEN {squeeze_spaces(d, f'q.w_{f}')} ELSE q.w_{f} END "
@@ -502,7 +504,8 @@ PRESENT_BITS = {f: 1 << i for i, f in enumerate(FIELD_NAMES)}
 
 _NEEDS_TRANSLATION = "[\uff01-\uff5e" + _FULL[94:] + _SPACES + _DELETE + "]"
 _ROW_SEPARATOR = "|"
-#: A field of the joined row that starts or ends with a space, or holds two in a row.
+#: A field of the joined row that starts or ends with a space, or holds two in a row (each alternative holds an
+#: ASCII space: ``clean_sql`` tests for one first).
 _ROW_NEEDS_SQUEEZE = "(^|[|]) | ([|]|$)|  "
 
 
