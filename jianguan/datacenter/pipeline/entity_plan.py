@@ -89,7 +89,7 @@ def simple_sql(d: Dialect, *, batch_bits: int, phone_pepper: str = "") -> str:
         *(f"coalesce(q.s_{f}, {DEFAULTS[f]}) AS v_{f}" if f in DEFAULTS else f"q.s_{f} AS v_{f}"
           for f in MERGED_FIELDS),
         "coalesce(q.k_phone_key, '') AS v_phone_index",
-        f"{d.regexp_replace_all(joined, ',+$', '')} AS field_steps",
+        f"trim(TRAILING ',' FROM {joined}) AS field_steps",
         f"({contributes}) AS contributes",
     ]
     return f"SELECT {', '.join(cols)} FROM ({sql}) q"
@@ -334,7 +334,7 @@ def member_plan_sql(d: Dialect, *, batch_bits: int) -> str:
         if f in MERGED_FIELDS else special.get(f, "''")
         for f in LINEAGE_FIELDS
     )
-    field_steps = d.regexp_replace_all(f"concat_ws(',', {parts})", ",+$", "")
+    field_steps = f"trim(TRAILING ',' FROM concat_ws(',', {parts}))"
     contributes = " OR ".join([f"coalesce(p.set_row_{f} = m.row_no, false)" for f in MERGED_FIELDS]
                               + [f"coalesce({adopting}, false)", "coalesce(p.set_row_phone = m.row_no, false)"])
     action = ("CASE WHEN m.role = 'link' THEN 'linked' WHEN p.action = 'create' THEN 'created' "

@@ -220,8 +220,9 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     # A code of a single row that no master record holds is a new entity of that row: it skips the merge and the
     # comparison (``dc_simple``); only the other entities go through them.
     engine.create_table("dc_busy", ep.busy_codes_sql())
-    engine.create_table("dc_simple", ep.simple_sql(engine.dialect, batch_bits=step_mask(*spec.batch_steps),
-                                                   phone_pepper=spec.phone_pepper))
+    # A view: the new records are read from it once, sorted (and counted, which reads none of its columns).
+    engine.create_view("dc_simple", ep.simple_sql(engine.dialect, batch_bits=step_mask(*spec.batch_steps),
+                                                  phone_pepper=spec.phone_pepper))
     engine.create_table("dc_members", ep.members_sql(engine.dialect))
     engine.create_table("dc_target_sizes", ep.sizes_sql())
     engine.create_table("dc_targets", ep.targets_sql(engine.dialect))
