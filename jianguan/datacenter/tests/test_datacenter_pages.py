@@ -45,6 +45,13 @@ def test_every_page_opens_for_a_data_manager(nj, nj_batch) -> None:
         assert response.status_code == 200, url
     detail = nj.get(f"/datacenter/batches/{nj_batch.pk}/").content.decode()
     assert "南京八十一号有限公司" not in detail and "Quality report" in detail or "质量" in detail
+    # the record's page names where its values came from: the batch and row that created it (an entry the record
+    # keeps on itself, ADR 0007), the value as delivered and the steps applied
+    entity = nj.get(f"/datacenter/entities/{subject.pk}/").content.decode()
+    assert f'href="/datacenter/batches/{nj_batch.pk}/">#{nj_batch.pk}</a>' in entity
+    assert "市场主体登记系统 · 行 2" in entity  # the header is row 1
+    assert "<td>江苏省南京市鼓楼区中山路81号</td>" in entity and "南京市鼓楼区中山路81号</td>" in entity
+    assert "补全省市县前缀" in entity
 
 
 def test_an_outsider_sees_nothing(client, suzhou_officer, nj_batch) -> None:
