@@ -127,10 +127,10 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
 
 def _steps_codes(batch: Batch, steps: pa.ChunkedArray) -> pa.Array:
     """The batch's code of each row's steps (NULL stays NULL), the codes written as the batch's ``LineageSteps``."""
-    dictionary = pc.unique(pc.drop_null(steps))
+    encoded = pc.dictionary_encode(steps.combine_chunks())  # one pass; NULL stays NULL
     LineageSteps.objects.bulk_create([LineageSteps(batch=batch, code=code, field_steps=text)
-                                      for code, text in enumerate(dictionary.to_pylist())], batch_size=1000)
-    return pc.cast(pc.index_in(steps, value_set=dictionary), pa.int32())
+                                      for code, text in enumerate(encoded.dictionary.to_pylist())], batch_size=1000)
+    return pc.cast(encoded.indices, pa.int32())
 
 
 class _KeyIds:
