@@ -158,6 +158,9 @@ def main() -> None:
         csv_path = args.reuse
     else:
         write_registry_csv(csv_path, args.rows, seed=args.seed)
+        # The bare I/O below must not run while the generated file is still being written back to disk (it made
+        # the bare COPY 2.5 s instead of 1.5 s, and the ratio look better than it was).
+        os.sync()
     size = csv_path.stat().st_size / 1e6
     how = "reused" if args.reuse else "generated"
     print(f"{how} {args.rows:,} rows ({size:.0f} MB) in {time.perf_counter() - t0:.1f}s")
