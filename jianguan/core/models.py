@@ -294,7 +294,8 @@ class Subject(AuditedModel, TimeStampedModel):
     # and the steps applied to each field as a code of the loader's own (opaque here: the data centre reads these as
     # the record's first lineage entry, see ``datacenter.models.LineageEntry``). Kept on the record itself, in 16
     # bytes, so that a load of a million new records writes a million narrow rows rather than a million records
-    # plus a million lineage rows. Empty for records created any other way.
+    # plus a million lineage rows. Empty for records created any other way. No index: the loader notes the id range
+    # it created, so a batch's records are found by primary key.
     origin_batch = models.BigIntegerField(_("created by batch"), null=True, blank=True, editable=False)
     origin_row = models.IntegerField(_("created from row"), null=True, blank=True, editable=False)
     origin_steps = models.IntegerField(_("steps at creation"), null=True, blank=True, editable=False)
@@ -324,10 +325,6 @@ class Subject(AuditedModel, TimeStampedModel):
             models.Index(fields=["region", "subject_type"], name="core_subject_region_scope",
                          opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
             models.Index(fields=["industry"], name="core_subject_industry", opclasses=["varchar_pattern_ops"]),
-            # - the creating batch: the lineage of a batch (``datacenter.LineageEntry`` by batch); partial, as most
-            #   records created by hand have none.
-            models.Index(fields=["origin_batch"], name="core_subject_origin_batch",
-                         condition=models.Q(origin_batch__isnull=False)),
         ]
 
     def __str__(self) -> str:

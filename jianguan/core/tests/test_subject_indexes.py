@@ -14,14 +14,15 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="Po
 
 @pytest.mark.django_db
 def test_master_records_carry_one_index_per_kind_of_query() -> None:
-    """Credit code (unique), name (equality), region scope and type, industry, the creating batch (partial: the
-    data centre's lineage by batch, ADR 0007); on PostgreSQL no pattern-ops twins and no second region index."""
+    """Credit code (unique), name (equality), region scope and type, industry; on PostgreSQL no pattern-ops twins
+    and no second region index. (The creating batch has none: a batch's records are found by their id range, ADR
+    0007.)"""
     names = index_names("core_subject")
     assert {"core_subject_unique_uscc", "core_subject_name", "core_subject_region_scope",
-            "core_subject_industry", "core_subject_origin_batch"} <= names
+            "core_subject_industry"} <= names
     if connection.vendor == "postgresql":
         assert names == {"core_subject_pkey", "core_subject_unique_uscc", "core_subject_name",
-                         "core_subject_region_scope", "core_subject_industry", "core_subject_origin_batch"}
+                         "core_subject_region_scope", "core_subject_industry"}
 
 
 @postgres_only

@@ -107,6 +107,10 @@ class Batch(TimeStampedModel):
     rows_quarantined = models.PositiveIntegerField(_("rows quarantined"), default=0)
     rows_duplicate = models.PositiveIntegerField(_("duplicate rows"), default=0)
     created_count = models.PositiveIntegerField(_("records created"), default=0)
+    # The ids of the master records the batch created lie in [first, last] (reserved as one range by the load): the
+    # records that keep their creation entry on themselves are found by primary key (``LineageEntry``).
+    created_first_id = models.BigIntegerField(_("first record id created"), null=True, blank=True, editable=False)
+    created_last_id = models.BigIntegerField(_("last record id created"), null=True, blank=True, editable=False)
     updated_count = models.PositiveIntegerField(_("records changed"), default=0)
     unchanged_count = models.PositiveIntegerField(_("records unchanged"), default=0)
     linked_count = models.PositiveIntegerField(_("probabilistic links"), default=0)

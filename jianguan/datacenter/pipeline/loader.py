@@ -92,6 +92,9 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
                                                                 pa.scalar(None, pa.int64())),
                                      "origin_row": origin_row,
                                      "origin_steps": _steps_codes(batch, inserts.column("origin_steps"))})
+                # where this batch's records are: its creation entries are found by primary key (LineageEntry)
+                Batch.objects.filter(pk=batch.pk).update(created_first_id=pc.min(id_array).as_py(),
+                                                         created_last_id=pc.max(id_array).as_py())
                 lap("prepare subjects")
                 core_services.bulk_insert_subjects(subjects, now=now)
             lap("insert subjects")
