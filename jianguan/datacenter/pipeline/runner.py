@@ -247,12 +247,12 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
 
     done = step("integrate")
     master_cols = ", ".join(f"v_{f} AS {f}" for f in MASTER_COLUMNS)
-    # New records in credit-code order: their ids are reserved in this order, so both the primary key and the
-    # unique credit-code index are written sequentially.
     # A record created from one row keeps that row, its lineage, on itself (``origin_row``, ``origin_steps``):
     # every entity of the fast path that sets a field, and those of the general path that ``dc_origins`` finds.
     engine.create_table("dc_lineage", ep.lineage_sql(engine.dialect))
     engine.create_table("dc_origins", ep.origins_sql())
+    # New records in credit-code order: their ids are reserved in this order, so both the primary key and the
+    # unique credit-code index are written sequentially.
     inserts = engine.fetch_arrow(
         "SELECT p.target_key, CASE WHEN p.target_key LIKE 'U:%' THEN substr(p.target_key, 3) END AS uscc, "
         f"{master_cols}, v_phone_index AS phone_index, rep_row, o.row_no AS origin_row, "
