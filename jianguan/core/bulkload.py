@@ -292,12 +292,19 @@ def reserve_ids(db_table: str, count: int) -> list[int]:
             row = cursor.fetchone()
             sequence = str(row[0]) if row else ""
             if count >= ID_RANGE_FROM:
-                cursor.execute("SELECT increment_by FROM pg_sequences WHERE format('%%I.%%I', schemaname, "
-                               "sequencename)::regclass = %s::regclass", [sequence])
+                state = ("SELECT increment_by, last_value IS NOT NULL FROM pg_sequences WHERE "
+                         "format('%%I.%%I', schemaname, sequencename)::regclass = %s::regclass")
+                cursor.execute(state, [sequence])
                 increment = cursor.fetchone()
                 step = int(increment[0]) if increment else 1
                 cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY {int(count)}")
+                cursor.execute(state, [sequence])  # again, now that no other session can draw from it
+                drawn = cursor.fetchone()
                 cursor.execute("SELECT nextval(%s::regclass)", [sequence])
+                if drawn is not None and not drawn[1]:
+                    # A sequence never drawn from (a new table) hands out its start value first, without the
+                    # increment; the range is what the second call ends (its start value is left unused).
+                    cursor.execute("SELECT nextval(%s::regclass)", [sequence])
                 last = cursor.fetchone()
                 cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY {step}")
                 end = int(last[0]) if last else 0

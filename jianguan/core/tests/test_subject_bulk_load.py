@@ -82,9 +82,26 @@ def test_it_updates_master_records_in_bulk() -> None:
 def test_many_ids_are_reserved_as_one_range_that_later_records_skip() -> None:
     with transaction.atomic():
         ids = services.reserve_subject_ids(bulkload.ID_RANGE_FROM)
-    assert ids == list(range(ids[0], ids[0] + bulkload.ID_RANGE_FROM))
+    assert ids == list(range(ids[0], ids[0] + bulkload.ID_RANGE_FROM)) and ids[0] > 0
     assert make_subject("320106").pk == ids[-1] + 1  # the sequence goes on after the range, one at a time
     assert make_subject("320106").pk == ids[-1] + 2
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_range_from_a_sequence_never_drawn_from_starts_at_its_first_value() -> None:
+    """A new table's sequence hands out its start value first, without the increment: the range must not end
+    there (it once did: the first load into an empty table got ids from -9998 to 1)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE jg_reserve_probe (id bigserial PRIMARY KEY, note text)")
+        with transaction.atomic():
+            ids = bulkload.reserve_ids("jg_reserve_probe", bulkload.ID_RANGE_FROM)
+        assert ids == list(range(2, bulkload.ID_RANGE_FROM + 2))  # the start value, 1, is left unused
+        cursor.execute("INSERT INTO jg_reserve_probe (note) VALUES ('next') RETURNING id")
+        assert cursor.fetchone()[0] == ids[-1] + 1
+        with transaction.atomic():
+            again = bulkload.reserve_ids("jg_reserve_probe", bulkload.ID_RANGE_FROM)
+        assert again == list(range(ids[-1] + 2, ids[-1] + 2 + bulkload.ID_RANGE_FROM))
 
 
 @postgres_only
