@@ -153,7 +153,7 @@ def seal_raw_copy(batch_id: int, written: Path) -> Path:
         import pyarrow.parquet as pq
 
         source = written.with_name(written.name + ".joined")
-        pq.write_table(pq.read_table(str(written)), source)
+        pq.write_table(pq.read_table(str(written)), source, compression="zstd")
     target = conf.batch_dir(batch_id) / (RAW_COPY + SEALED)
     try:
         file_cipher().encrypt_file(source, target, associated_data=associated_data(batch_id, "raw"))

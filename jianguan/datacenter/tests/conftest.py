@@ -59,3 +59,18 @@ def ingest(source: Source, actor: Any, path: Path, capture: Any, **kw: Any):
         batch = services.submit_file(source, actor=actor, path=path, file_name=kw.pop("file_name", path.name), **kw)
     batch.refresh_from_db()
     return batch
+
+
+def raw_copy_codecs(batch_id: int) -> set[str]:
+    """The compression codecs of the columns of a batch's sealed raw copy (decrypted in memory)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from jianguan.core.crypto import file_cipher
+    from jianguan.datacenter import selectors, store
+
+    data = file_cipher().decrypt_bytes(selectors.raw_copy_path(batch_id),
+                                       associated_data=store.associated_data(batch_id, "raw"))
+    meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+    return {meta.row_group(g).column(c).compression for g in range(meta.num_row_groups)
+            for c in range(meta.num_columns)}

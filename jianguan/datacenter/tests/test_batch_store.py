@@ -19,7 +19,7 @@ from jianguan.core.testing import keys
 from jianguan.datacenter import conf, inbox, selectors, services, store
 from jianguan.datacenter.models import Batch
 from jianguan.datacenter.pipeline.extract import file_sha256
-from jianguan.datacenter.tests.conftest import ingest, make_source, uscc, write_csv
+from jianguan.datacenter.tests.conftest import ingest, make_source, raw_copy_codecs, uscc, write_csv
 from jianguan.lib.crypto import CryptoError
 from jianguan.lib.filecrypt import sealed_key_id
 from jianguan.lib.validators import make_id_number
@@ -118,6 +118,13 @@ def test_a_damaged_stored_file_fails_the_batch_with_nothing_loaded(data_admin, s
     assert not Subject.objects.exists()
     assert not store.work_dir(batch.pk).exists()
     assert not (conf.batch_dir(batch.pk) / "raw.parquet.sealed").exists()
+
+
+def test_the_raw_copy_is_compressed_with_zstd(data_admin, source, delivery,
+                                              django_capture_on_commit_callbacks) -> None:
+    """zstd: as fast for the engine to write as its default (Snappy), and about a third smaller to seal and keep."""
+    batch = ingest(source, data_admin, delivery, django_capture_on_commit_callbacks)
+    assert raw_copy_codecs(batch.pk) == {"ZSTD"}
 
 
 def test_a_damaged_raw_copy_is_refused_by_its_readers(data_admin, source, delivery,

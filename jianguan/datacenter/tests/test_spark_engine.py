@@ -46,7 +46,7 @@ def test_duckdb_and_spark_give_identical_results(delivery, tmp_path) -> None:
 def test_a_batch_runs_on_spark_when_configured(data_admin, source, delivery, monkeypatch,
                                                django_capture_on_commit_callbacks) -> None:
     from jianguan.core.models import Subject
-    from jianguan.datacenter.tests.conftest import ingest
+    from jianguan.datacenter.tests.conftest import ingest, raw_copy_codecs
 
     monkeypatch.setenv("JIANGUAN_PIPELINE_ENGINE", "spark")
     batch = ingest(source, data_admin, delivery, django_capture_on_commit_callbacks)
@@ -60,3 +60,4 @@ def test_a_batch_runs_on_spark_when_configured(data_admin, source, delivery, mon
     assert sorted(p.name for p in conf.batch_dir(batch.pk).iterdir()) == ["input.csv.sealed", "raw.parquet.sealed"]
     assert b"13900000008" not in (conf.batch_dir(batch.pk) / "raw.parquet.sealed").read_bytes()
     assert store.read_raw_table(batch.pk).num_rows == 10
+    assert raw_copy_codecs(batch.pk) == {"ZSTD"}
