@@ -336,6 +336,43 @@ class Rebuild:
     foreign_keys: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: A load that changed at least this many rows of a table …
+ANALYZE_MIN_ROWS = 10_000
+#: … and at least this share of the rows the planner believes it holds refreshes the table's statistics.
+ANALYZE_SHARE = 0.1
+
+
+def analyze_after_commit(db_table: str, changed_rows: int) -> bool:
+    """PostgreSQL's bulk-load practice, last step ("Populating a Database": run ``ANALYZE`` afterwards): once the
+    caller's transaction commits, refresh the planner's statistics of ``db_table`` if the load changed at least
+    :data:`ANALYZE_MIN_ROWS` rows and :data:`ANALYZE_SHARE` of the rows it was last counted with (always for a
+    table never analysed). Returns whether it will.
+
+    Autovacuum would do it too, a while later, and not at all where it is turned off; until then the planner
+    plans for the table as it was. On a million master records loaded into an empty table, a batch's lineage list
+    took 82 s instead of 0.9 s (a nested loop chosen for what it believed was one row), and a name search 2.0 s
+    instead of 0.26 s. It runs after the commit, so the load's exclusive lock is not held for it (a million rows:
+    about 0.6 s); a failure is logged, the load stands. SQLite: nothing."""
+    if connection.vendor != "postgresql" or changed_rows < ANALYZE_MIN_ROWS:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [db_table])
+        row = cursor.fetchone()
+    counted = float(row[0]) if row is not None and row[0] is not None else -1.0
+    if counted >= 0 and changed_rows < ANALYZE_SHARE * counted:
+        return False
+    transaction.on_commit(lambda: _analyze(db_table))
+    return True
+
+
+def _analyze(db_table: str) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_quoted(db_table)}")
+    except DatabaseError:
+        logger.warning("ANALYZE %s after a bulk load failed", db_table, exc_info=True)
+
+
 def table_rows(db_table: str) -> int:
     """The rows in a table: PostgreSQL's planner estimate when the table was ever analysed, else a count."""
     with connection.cursor() as cursor:

@@ -494,6 +494,7 @@ def write(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any, result: Loa
             columns, table = bulkload.instances_table(model, objs)
             created, updated = bulkload.copy_upsert(model._meta.db_table, columns, table, key=key.column,
                                                     update_columns=[f.column for f in update_fields])
+            bulkload.analyze_after_commit(model._meta.db_table, created + updated)
         else:
             existing = set(model._default_manager.filter(**{f"{spec.key}__in": keys})
                            .values_list(spec.key, flat=True))

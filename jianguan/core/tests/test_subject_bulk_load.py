@@ -104,6 +104,41 @@ def test_a_range_from_a_sequence_never_drawn_from_starts_at_its_first_value() ->
         assert again == list(range(ids[-1] + 2, ids[-1] + 2 + bulkload.ID_RANGE_FROM))
 
 
+def _reltuples(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return float(cursor.fetchone()[0])
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_large_load_refreshes_the_planners_statistics_once_it_commits(django_capture_on_commit_callbacks,
+                                                                         monkeypatch) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE jg_analyze_probe (id bigserial PRIMARY KEY, note text)")
+        assert _reltuples("jg_analyze_probe") < 0  # never analysed
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+            cursor.execute("INSERT INTO jg_analyze_probe (note) SELECT 'row ' || i FROM generate_series(1, 12000) i")
+            assert bulkload.analyze_after_commit("jg_analyze_probe", 12000)
+            assert _reltuples("jg_analyze_probe") < 0  # not inside the loading transaction
+        assert len(callbacks) == 1 and _reltuples("jg_analyze_probe") == 12000
+        # too few rows, or too small a share of the table: left to autovacuum
+        assert not bulkload.analyze_after_commit("jg_analyze_probe", bulkload.ANALYZE_MIN_ROWS - 1)
+        monkeypatch.setattr(bulkload, "ANALYZE_MIN_ROWS", 100)
+        assert not bulkload.analyze_after_commit("jg_analyze_probe", 1000)  # under a tenth of 12,000
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            cursor.execute("DELETE FROM jg_analyze_probe WHERE id <= 2000")
+            assert bulkload.analyze_after_commit("jg_analyze_probe", 2000)
+        assert _reltuples("jg_analyze_probe") == 10000
+
+
+@pytest.mark.django_db
+def test_statistics_are_left_to_sqlite_itself() -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite's behaviour")
+    assert not bulkload.analyze_after_commit(Subject._meta.db_table, 1_000_000)
+
+
 @postgres_only
 @pytest.mark.django_db
 def test_a_rolled_back_range_reservation_leaves_the_sequence_as_it_was() -> None:

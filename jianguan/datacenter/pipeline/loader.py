@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from jianguan.core import bulkload
 from jianguan.core import services as core_services
+from jianguan.core.models import Subject
 from jianguan.datacenter import conf, personal
 from jianguan.datacenter.choices import LinkStatus, QuarantineStatus
 from jianguan.datacenter.models import (
@@ -101,6 +102,8 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
             adopted = core_services.set_subject_codes(result.adoptions, now=now)
             updated = core_services.bulk_update_subjects(result.updates, now=now)
             lap("update subjects")
+        # a large load leaves the planner's statistics of the table behind: refreshed once it commits
+        bulkload.analyze_after_commit(Subject._meta.db_table, inserts.num_rows + updated + adopted)
         if rebuild.active:
             lap("rebuild subject indexes")
 
@@ -114,6 +117,7 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
             lap("insert lineage")
         if lineage_rebuild.active:
             lap("rebuild lineage indexes")
+        bulkload.analyze_after_commit(LineageRecord._meta.db_table, written_lineage)
 
         key_ids = _KeyIds(inserts, id_array)
         links = _write_links(batch, result, key_ids)

@@ -156,3 +156,26 @@ def test_a_value_on_two_lines_inside_quotes_is_one_value(data_admin, source, tmp
     assert batch.created_count == 2
     assert Subject.objects.get(uscc=uscc("320106", 21)).address == "江苏省南京市鼓楼区中山路21号"  # no space in Chinese
     assert list(QuarantinedRow.objects.filter(batch=batch).values_list("row_no", flat=True)) == [3]
+
+
+def test_a_large_load_refreshes_the_master_tables_statistics(data_admin, source, dirty_file, monkeypatch,
+                                                            django_capture_on_commit_callbacks) -> None:
+    """PostgreSQL: a load that changed a large share of the master records (here: any, the threshold lowered)
+    ANALYZEs the table once it commits, so the planner does not plan for the table as it was before."""
+    from django.db import connection
+
+    from jianguan.core import bulkload
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    monkeypatch.setattr(bulkload, "ANALYZE_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "ANALYZE_SHARE", 0.0)
+    analysed: list[str] = []
+    real = bulkload._analyze
+    monkeypatch.setattr(bulkload, "_analyze", lambda table: (analysed.append(table), real(table)))
+    batch = ingest(source, data_admin, dirty_file, django_capture_on_commit_callbacks)
+    assert batch.status == "loaded", batch.message
+    assert "core_subject" in analysed
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'core_subject'::regclass")
+        assert cursor.fetchone()[0] == Subject.objects.count() == 3
