@@ -11,6 +11,9 @@ if anything fails before the commit (a duplicate, a dangling reference), the rol
 constraint as it was, so no reader ever sees the table without them. While the load runs, readers of the table wait
 for the lock (that is the price, paid only for loads at least as large as the table).
 
+The practice's last step, ``ANALYZE`` afterwards, is :func:`analyze_after_commit`: after the commit, outside the
+table's lock, for a load that changed a large share of the table.
+
 Rows that may already exist are merged with :func:`copy_upsert` (PostgreSQL): COPY into a temporary staging table,
 then one ``INSERT … SELECT … ON CONFLICT DO UPDATE``. :func:`instances_table` turns unsaved model instances into the
 Arrow table these functions take, each value prepared by its field exactly as the ORM prepares it.

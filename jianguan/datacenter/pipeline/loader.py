@@ -124,7 +124,7 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
         conflicts = _write_conflicts(batch, result, key_ids)
         quarantined = _write_quarantine(batch, result, now)
         lap("links, conflicts, quarantine")
-    lap("commit")
+    lap("commit, statistics")  # the commit runs the on-commit ANALYZE of a large load
     origins = inserts.num_rows - inserts.column("origin_row").null_count if inserts.num_rows else 0
     return {"created": inserts.num_rows, "updated": updated, "codes_adopted": adopted,
             "lineage": written_lineage + origins,
