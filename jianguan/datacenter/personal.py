@@ -3,7 +3,8 @@
 The master records keep personal data in one of two ways: encrypted (``EncryptedTextField``) or only as a keyed
 hash (a blind index). The data centre also keeps copies of delivered rows beside them — a quarantined row as
 delivered and as corrected (``QuarantinedRow.record``, ``.corrected`` and the delivered value of each problem in
-``.errors``) and a linked row's standardised values (``EntityLink.record``). In those JSON copies the same values
+``.errors``) and a linked row's or a record's own row's standardised values (``EntityLink.record``,
+``EntityRow.record``). In those JSON copies the same values
 are personal: :data:`PERSONAL_FIELDS` declares them per delivery schema, derived from the master models:
 
 ============  ==============  ======================================================================================
@@ -117,6 +118,7 @@ QUARANTINE_RECORD_AAD = b"datacenter.quarantinedrow.record"
 QUARANTINE_CORRECTED_AAD = b"datacenter.quarantinedrow.corrected"
 ERRORS_AAD = b"datacenter.quarantinedrow.errors"
 LINK_AAD = b"datacenter.entitylink.record"
+OWN_ROW_AAD = b"datacenter.entityrow.record"
 REENCRYPTED_EVENT = "datacenter.personal_copies.reencrypted"
 FINGERPRINTS_EVENT = "datacenter.row_fingerprints.recomputed"
 CHUNK = 2000
@@ -277,8 +279,9 @@ def _rewrap_values(values: Mapping[str, Any] | None, names: Collection[str], aad
 
 def reencrypt_records(dry_run: bool = False) -> dict[str, int]:
     """Re-encrypt every personal value embedded in the data centre's JSON copies (quarantined rows: record,
-    correction, problems; links: record) that is not under the active key (``field_cipher().active_key_id``), so an
-    old key can leave the ring; a personal value still in clear is encrypted too.
+    correction, problems; links and own rows: record) that is not under the active key
+    (``field_cipher().active_key_id``), so an old key can leave the ring; a personal value still in clear is
+    encrypted too.
 
     For key rotation (``jianguan keys rotate`` calls it with ``dry_run``). Rows are read in primary-key order, a
     chunk at a time, and written with ``bulk_update``, all in one transaction: a crash or a token under a key the ring
@@ -287,10 +290,10 @@ def reencrypt_records(dry_run: bool = False) -> dict[str, int]:
     (counts and key id only) when something changed.
     """
     from jianguan.core import audit
-    from jianguan.datacenter.models import EntityLink, QuarantinedRow
+    from jianguan.datacenter.models import EntityLink, EntityRow, QuarantinedRow
 
     cipher = field_cipher()
-    counts = {"quarantined_rows": 0, "links": 0, "tokens": 0, "sealed": 0}
+    counts = {"quarantined_rows": 0, "links": 0, "own_rows": 0, "tokens": 0, "sealed": 0}
     with transaction.atomic():
         last = 0
         while True:
@@ -315,31 +318,35 @@ def reencrypt_records(dry_run: bool = False) -> dict[str, int]:
             counts["quarantined_rows"] += len(changed)
             if changed and not dry_run:
                 QuarantinedRow.objects.bulk_update(changed, ["record", "corrected", "errors"], batch_size=CHUNK)
-        last = 0
-        while True:
-            links = list(EntityLink.objects.filter(pk__gt=last).order_by("pk").only("pk", "record")[:CHUNK])
-            if not links:
-                break
-            last = links[-1].pk
-            changed_links = []
-            for link in links:
-                record = _rewrap_values(link.record, ENTITY_NAMES, LINK_AAD, cipher, counts)
-                if record != link.record:
-                    link.record = record or {}
-                    changed_links.append(link)
-            counts["links"] += len(changed_links)
-            if changed_links and not dry_run:
-                EntityLink.objects.bulk_update(changed_links, ["record"], batch_size=CHUNK)
+        entity_rows: tuple[tuple[type[EntityLink] | type[EntityRow], bytes, str], ...] = (
+            (EntityLink, LINK_AAD, "links"), (EntityRow, OWN_ROW_AAD, "own_rows"))
+        for model, aad, label in entity_rows:
+            last = 0
+            while True:
+                rows = list(model.objects.filter(pk__gt=last).order_by("pk").only("pk", "record")[:CHUNK])
+                if not rows:
+                    break
+                last = rows[-1].pk
+                changed_rows = []
+                for row in rows:
+                    record = _rewrap_values(row.record, ENTITY_NAMES, aad, cipher, counts)
+                    if record != row.record:
+                        row.record = record or {}
+                        changed_rows.append(row)
+                counts[label] += len(changed_rows)
+                if changed_rows and not dry_run:
+                    model.objects.bulk_update(changed_rows, ["record"], batch_size=CHUNK)
         if not dry_run and (counts["tokens"] or counts["sealed"]):
             audit.record_event(REENCRYPTED_EVENT, details={"key_id": cipher.active_key_id, **counts})
     return counts
 
 
 def refingerprint_rows(dry_run: bool = False) -> dict[str, int]:
-    """Recompute every stored fingerprint (``QuarantinedRow.fingerprint``, ``EntityLink.fingerprint``) under the
-    active key, from the stored row (``record`` decrypted, the batch's source id) with ``runner.fingerprint`` — what
-    the load computed from the same plaintext — so a row delivered again after a key rotation is still recognised
-    (not quarantined twice; a split link still stands). Rows without a fingerprint (record libraries) are left out.
+    """Recompute every stored fingerprint (``QuarantinedRow.fingerprint``, ``EntityLink.fingerprint``,
+    ``EntityRow.fingerprint``) under the active key, from the stored row (``record`` decrypted, the batch's source
+    id) with ``runner.fingerprint`` — what the load computed from the same plaintext — so a row delivered again
+    after a key rotation is still recognised (not quarantined twice; a link or a split still stands; a record's own
+    row stays its own). Rows without a fingerprint (record libraries) are left out.
 
     For key rotation (``jianguan keys rotate`` calls it with ``dry_run``; registered as
     ``datacenter.row_fingerprints``). Rows are read in primary-key order, a chunk at a time, and only the
@@ -350,14 +357,15 @@ def refingerprint_rows(dry_run: bool = False) -> dict[str, int]:
     """
     from jianguan.core import audit
     from jianguan.datacenter import conf
-    from jianguan.datacenter.models import EntityLink, QuarantinedRow
+    from jianguan.datacenter.models import EntityLink, EntityRow, QuarantinedRow
     from jianguan.datacenter.pipeline.runner import fingerprint
 
     cipher = field_cipher()
     key = conf.fingerprint_key()
-    counts = {"quarantined_rows": 0, "links": 0}
-    targets: tuple[tuple[type[QuarantinedRow] | type[EntityLink], bytes, str], ...] = (
-        (QuarantinedRow, QUARANTINE_RECORD_AAD, "quarantined_rows"), (EntityLink, LINK_AAD, "links"))
+    counts = {"quarantined_rows": 0, "links": 0, "own_rows": 0}
+    targets: tuple[tuple[type[QuarantinedRow] | type[EntityLink] | type[EntityRow], bytes, str], ...] = (
+        (QuarantinedRow, QUARANTINE_RECORD_AAD, "quarantined_rows"), (EntityLink, LINK_AAD, "links"),
+        (EntityRow, OWN_ROW_AAD, "own_rows"))
     with transaction.atomic():
         for model, aad, label in targets:
             last = 0
@@ -367,7 +375,7 @@ def refingerprint_rows(dry_run: bool = False) -> dict[str, int]:
                 if not chunk:
                     break
                 last = chunk[-1][0]
-                changed = []
+                changed: list[Any] = []  # of ``model``
                 for pk, record, stored, source_id in chunk:
                     try:
                         values = open_values(record, aad) or {}

@@ -363,6 +363,36 @@ class EntityLink(TimeStampedModel):
         return f"{self.batch_id}:{self.row_no} → {self.subject_id}"
 
 
+class EntityRow(models.Model):
+    """A source row without a credit code that a master record holds as its own: the record was created from it
+    (alone, or with other rows of its entity). Kept so that the same row delivered again by the same source is
+    recognised as that record's row (``runner._respect_earlier_decisions``) instead of being matched anew — which
+    would link it to the record it created, or, with a borderline match, create a second record.
+
+    ``record`` is the row's standardised values, its phone as an encryption token (``personal.OWN_ROW_AAD``);
+    ``fingerprint`` is keyed like a link's (``runner.fingerprint``), recomputed from ``record`` when the key
+    rotates (``personal.refingerprint_rows``)."""
+
+    subject = models.ForeignKey("core.Subject", on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="+")
+    row_no = models.PositiveIntegerField(_("row"))
+    record = models.JSONField(_("row values"), default=dict)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+
+    # Not listed to users: bookkeeping of the pipeline (the record's lineage shows the row).
+    scope_region_field: ClassVar[str | None] = None
+    scope_org_field: ClassVar[str | None] = None
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "row_no"], name="datacenter_entityrow_unique_row")]
+        verbose_name = _("own row")
+        verbose_name_plural = _("own rows")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_no} = {self.subject_id}"
+
+
 class Conflict(TimeStampedModel):
     """比对冲突: two sources (or two rows of one batch) disagree about a field of one master record."""
 

@@ -32,6 +32,7 @@ from jianguan.datacenter.models import (
     Batch,
     Conflict,
     EntityLink,
+    EntityRow,
     LineageRecord,
     LineageSteps,
     QuarantinedRow,
@@ -60,7 +61,7 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
     # under the active key; compared under every key of the ring (``prints``), so rows stored before the active key
     # changed are recognised until ``keys rotate`` has recomputed them.
     keys = conf.fingerprint_keys()
-    for row in (*result.quarantine, *result.links):
+    for row in (*result.quarantine, *result.links, *result.own_rows):
         row["prints"] = [fingerprint(key, batch.source_id, row["record"]) for key in keys]
         row["fingerprint"] = row["prints"][0]
     timings: dict[str, float] = {}
@@ -121,6 +122,7 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
 
         key_ids = _KeyIds(inserts, id_array)
         links = _write_links(batch, result, key_ids)
+        _write_own_rows(batch, result, key_ids)
         conflicts = _write_conflicts(batch, result, key_ids)
         quarantined = _write_quarantine(batch, result, now)
         lap("links, conflicts, quarantine")
@@ -203,9 +205,9 @@ def _lineage_rows(batch: Batch, result: PipelineResult, subject_ids: pa.ChunkedA
 
 def _mark_known_links(result: PipelineResult) -> None:
     """A row linked to the same record before (same values, same source) is not linked again while that link
-    stands (automatic or confirmed: the confirmed link stays as the data manager left it). A split link is not one
-    that stands: the run sends such rows to the record the split gave them (``runner._respect_splits``); should one
-    still arrive here, it is linked anew, for review."""
+    stands (automatic or confirmed: the confirmed link stays as the data manager left it; the run already sent the
+    row to that record, ``runner._respect_earlier_decisions``). A split link is not one that stands: the run sends
+    such rows to the record the split gave them; should one still arrive here, it is linked anew, for review."""
     existing = [link for link in result.links if link["existing_id"] is not None]
     if not existing:
         return
@@ -236,6 +238,23 @@ def _write_links(batch: Batch, result: PipelineResult, key_ids: _KeyIds) -> int:
             fingerprint=link["fingerprint"],
         ))
     EntityLink.objects.bulk_create(objs, batch_size=1000)
+    return len(objs)
+
+
+def _write_own_rows(batch: Batch, result: PipelineResult, key_ids: _KeyIds) -> int:
+    """The rows without a code that made a new record, kept as that record's own rows (``EntityRow``), so the same
+    row delivered again is recognised as the record's and not matched anew (``runner._respect_earlier_decisions``).
+    A row whose entity was not created (out of the source's scope) has no record to belong to."""
+    if not result.own_rows:
+        return 0
+    ids = key_ids.lookup(sorted({row["target_key"] for row in result.own_rows}))
+    objs = [
+        EntityRow(subject_id=ids[row["target_key"]], batch=batch, row_no=row["row_no"],
+                  record=personal.seal_values(row["record"], personal.ENTITY_NAMES, personal.OWN_ROW_AAD),
+                  fingerprint=row["fingerprint"])
+        for row in result.own_rows if row["target_key"] in ids
+    ]
+    EntityRow.objects.bulk_create(objs, batch_size=1000)
     return len(objs)
 
 

@@ -148,19 +148,25 @@ class DatabaseMasterData:
         ]
         return pa.Table.from_pylist(rows, schema=runner.PROVENANCE_SCHEMA)
 
-    def split_links(self, fingerprints: list[str]) -> pa.Table:
-        """The links a data manager split whose linked row has one of these fingerprints: the record it was linked
-        to and the record the split created (with their codes now)."""
+    def earlier_rows(self, fingerprints: list[str]) -> pa.Table:
+        """What became of rows with these fingerprints before (``runner.EARLIER_SCHEMA``): links a data manager
+        split (the record it was linked to, and the record the split created), links that stand, and rows a record
+        holds as its own (``EntityRow``) — with the records' codes now."""
         from jianguan.datacenter.choices import LinkStatus
-        from jianguan.datacenter.models import EntityLink
+        from jianguan.datacenter.models import EntityLink, EntityRow
 
         rows = []
         for i in range(0, len(fingerprints), CHUNK):
-            links = EntityLink.objects.filter(status=LinkStatus.SPLIT, fingerprint__in=fingerprints[i : i + CHUNK])
+            chunk = fingerprints[i : i + CHUNK]
+            links = EntityLink.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
+                "fingerprint", "status", "subject_id", "subject__uscc", "split_subject_id", "split_subject__uscc")
             rows += [
-                {"fingerprint": fp, "subject_id": subject_id, "subject_uscc": subject_uscc, "split_id": split_id,
-                 "split_uscc": split_uscc}
-                for fp, subject_id, subject_uscc, split_id, split_uscc in links.order_by("id").values_list(
-                    "fingerprint", "subject_id", "subject__uscc", "split_subject_id", "split_subject__uscc")
+                {"fingerprint": fp, "kind": "split" if status == LinkStatus.SPLIT else "link", "subject_id": subject_id,
+                 "subject_uscc": subject_uscc, "split_id": split_id, "split_uscc": split_uscc}
+                for fp, status, subject_id, subject_uscc, split_id, split_uscc in links
             ]
-        return pa.Table.from_pylist(rows, schema=runner.SPLIT_SCHEMA)
+            own = EntityRow.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
+                "fingerprint", "subject_id", "subject__uscc")
+            rows += [{"fingerprint": fp, "kind": "own", "subject_id": subject_id, "subject_uscc": subject_uscc,
+                      "split_id": None, "split_uscc": None} for fp, subject_id, subject_uscc in own]
+        return pa.Table.from_pylist(rows, schema=runner.EARLIER_SCHEMA)

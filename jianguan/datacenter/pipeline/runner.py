@@ -53,10 +53,11 @@ PROVENANCE_SCHEMA = pa.schema([("subject_id", pa.int64()), ("field", pa.string()
 ADOPTION_SCHEMA = pa.schema([("id", pa.int64()), ("uscc", pa.string())])
 UNKEYED_SCHEMA = pa.schema([("row_no", pa.int64()), ("target_key", pa.string()), ("role", pa.string()),
                             ("weight", pa.float64()), ("probability", pa.float64()), ("partner", pa.string())])
-#: Links a data manager split (``EntityLink`` with status ``split``), by the fingerprint of the linked row: the record
-#: the row was linked to (``subject_id``, its code now) and the record the split gave the row (``split_id``, code).
-SPLIT_SCHEMA = pa.schema([("fingerprint", pa.string()), ("subject_id", pa.int64()), ("subject_uscc", pa.string()),
-                          ("split_id", pa.int64()), ("split_uscc", pa.string())])
+#: What became of rows with these fingerprints before (``MasterData.earlier_rows``): ``kind`` is ``split`` (a link a
+#: data manager split: the record it was linked to, and the record the split created), ``link`` (a link that stands,
+#: automatic or confirmed) or ``own`` (the record holds the row as its own, ``EntityRow``); the records' codes now.
+EARLIER_SCHEMA = pa.schema([("fingerprint", pa.string()), ("kind", pa.string()), ("subject_id", pa.int64()),
+                            ("subject_uscc", pa.string()), ("split_id", pa.int64()), ("split_uscc", pa.string())])
 
 
 def fingerprint(key: str, source_id: int, values: Mapping[str, Any]) -> str:
@@ -102,7 +103,7 @@ class MasterData(Protocol):
     def link_candidates(self, city_prefixes: list[str]) -> pa.Table: ...
     def codeless(self, city_prefixes: list[str]) -> pa.Table: ...
     def provenance(self, ids: list[int]) -> pa.Table: ...
-    def split_links(self, fingerprints: list[str]) -> pa.Table: ...
+    def earlier_rows(self, fingerprints: list[str]) -> pa.Table: ...
 
 
 @dataclass
@@ -140,6 +141,9 @@ class PipelineResult:
     timings: list[dict[str, Any]] = field(default_factory=list)
     #: ``id``, ``uscc``: master records without a code that take the code of the batch's entity they matched
     adoptions: pa.Table = field(default_factory=lambda: ADOPTION_SCHEMA.empty_table())
+    #: rows without a code that make a new record (``target_key`` ``N:…``), with their standardised values
+    #: (``record``): the load keeps them as the record's own rows (``EntityRow``)
+    own_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 Progress = Callable[[str, int], None]
@@ -288,7 +292,7 @@ def run_entities(engine: Engine, prepared: Prepared, spec: BatchSpec, ref: Refer
     quality = quality_report(engine, spec, mapping, rows_total, counts, conflicts)
     done()
     return PipelineResult(rows_total, mapping, quarantine, inserts, updates, lineage, conflicts, links, counts,
-                          quality, timings, adoptions)
+                          quality, timings, adoptions, link_info.get("own_rows", []))
 
 
 def _with_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -320,8 +324,8 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = 
     entity. Registers ``dc_unkeyed`` and returns the deciding links.
 
     A data manager's split stands: a row the model links again to the record a link of the same row (same values,
-    same source) was split from goes to the record the split gave it instead, as that record's own row (see
-    :func:`_respect_splits`)."""
+    same source) was split from goes to the record the split gave it instead, as that record's own row; a row the
+    source delivered before keeps what became of it (see :func:`_respect_earlier_decisions`)."""
     unkeyed = engine.count("(SELECT 1 FROM dc_valid WHERE s_uscc IS NULL) u")
     info: dict[str, Any] = {"targets": set(), "edges": {}, "labels": {}}
     if not unkeyed:
@@ -402,42 +406,73 @@ def _link(engine: Engine, ref: ReferenceData, master: MasterData, pepper: str = 
             "partner": partner,
         })
     if source_id is not None:
-        _respect_splits(engine, master, source_id, fingerprint_keys, rows, info)
+        _respect_earlier_decisions(engine, master, source_id, fingerprint_keys, rows, info)
     engine.register_arrow("dc_unkeyed", pa.Table.from_pylist(rows, schema=UNKEYED_SCHEMA))
     for name in ("lk_keys", "lk_in", "lk_features0", "lk_features", "dc_link_candidates"):
         engine.drop_table(name)
     return info
 
 
-def _respect_splits(engine: Engine, master: MasterData, source_id: int, fingerprint_keys: tuple[str, ...],
-                    rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
-    """Rows linked to an existing record that a data manager split the same row from (a link with status
-    ``split``, same fingerprint) go to the record the split created for them — as its own row, not a link — or,
-    if that record is gone, to a new entity. ``rows`` (``dc_unkeyed``) and ``info`` are changed in place."""
-    linked = [r for r in rows if r["role"] == "link" and r["target_key"][:2] in ("S:", "U:")]
-    if not linked:
+def _respect_earlier_decisions(engine: Engine, master: MasterData, source_id: int,
+                               fingerprint_keys: tuple[str, ...], rows: list[dict[str, Any]],
+                               info: dict[str, Any]) -> None:
+    """A row this source delivered before (same values: same fingerprint) keeps what became of it, whatever the
+    model makes of it this time (its weights are trained on each run's rows, so a borderline match may go either
+    way): delivering the same rows again changes nothing. ``rows`` (``dc_unkeyed``) and ``info`` are changed in
+    place, and each row says whether an earlier decision placed it (``known``).
+
+    - A row a record holds as its own (``EntityRow``: the record was created from it) goes to that record, as its
+      own row again — not as a link to it.
+    - A row linked before by a link that stands (automatic or confirmed) goes to that record as a link; the load
+      then writes no second link (``loader._mark_known_links``).
+    - A row the model links again to the record a data manager split the same row from goes to the record the split
+      created for it, as that record's own row — or, if that record is gone, to a new entity.
+    """
+    if not rows:
         return
-    values = _row_values(engine, [r["row_no"] for r in linked])
     if not fingerprint_keys:
-        raise ValueError("finding split links needs the fingerprint keys (datacenter.conf.fingerprint_keys())")
+        raise ValueError("finding earlier decisions needs the fingerprint keys (datacenter.conf.fingerprint_keys())")
+    values = _row_values(engine)
     prints = {r["row_no"]: [fingerprint(key, source_id, values.get(r["row_no"], {})) for key in fingerprint_keys]
-              for r in linked}
-    splits: dict[str, list[dict[str, Any]]] = {}
+              for r in rows}
+    earlier: dict[str, list[dict[str, Any]]] = {}
     wanted = sorted({p for row_prints in prints.values() for p in row_prints})
-    for split in _with_schema(master.split_links(wanted), SPLIT_SCHEMA).to_pylist():
-        splits.setdefault(split["fingerprint"], []).append(split)
-    for row in linked:
-        for split in (s for p in prints[row["row_no"]] for s in splits.get(p, [])):
-            if row["target_key"] not in (f"S:{split['subject_id']}", f"U:{split['subject_uscc']}"):
-                continue
-            if split["split_id"] is None:
-                target = f"N:{row['row_no']}"
-            else:
-                target = f"U:{split['split_uscc']}" if split["split_uscc"] else f"S:{split['split_id']}"
-            row.update(target_key=target, role="new", weight=None, probability=None, partner=None)
+    for found in _with_schema(master.earlier_rows(wanted), EARLIER_SCHEMA).to_pylist():
+        earlier.setdefault(found["fingerprint"], []).append(found)
+
+    def key_of(uscc: str | None, subject_id: int) -> str:
+        return f"U:{uscc}" if uscc else f"S:{subject_id}"
+
+    for row in rows:
+        row["known"] = False
+        found = [e for p in prints[row["row_no"]] for e in earlier.get(p, [])]
+        if not found:
+            continue
+        split = next((e for e in found if e["kind"] == "split" and row["role"] == "link"
+                      and row["target_key"] in (f"S:{e['subject_id']}", f"U:{e['subject_uscc']}")), None)
+        own = next((e for e in found if e["kind"] == "own"), None)
+        link = next((e for e in found if e["kind"] == "link"), None)
+        if split is not None:
+            target = f"N:{row['row_no']}" if split["split_id"] is None \
+                else key_of(split["split_uscc"], split["split_id"])
+            row.update(target_key=target, role="new", weight=None, probability=None, partner=None, known=True)
+        elif own is not None:
+            row.update(target_key=key_of(own["subject_uscc"], own["subject_id"]), role="new", weight=None,
+                       probability=None, partner=None, known=True)
+        elif link is not None:
+            target = key_of(link["subject_uscc"], link["subject_id"])
+            if row["target_key"] != target or row["role"] != "link":
+                # not matched to it this time: the standing link decides; no new link is written for it
+                row.update(target_key=target, role="link", weight=None, probability=None, partner=None)
+            row["known"] = True
+        else:
+            continue
+        if row["role"] != "link" or row["partner"] is None:
             info["edges"].pop(f"B{row['row_no']}", None)
-            break
     info["targets"] = {r["target_key"] for r in rows}
+    # the rows that make a new record of their own this time: the load keeps them as its own rows (EntityRow)
+    info["own_rows"] = [{"row_no": r["row_no"], "target_key": r["target_key"], "record": values.get(r["row_no"], {})}
+                        for r in rows if r["role"] == "new" and not r["known"] and r["target_key"].startswith("N:")]
 
 
 def _row_values(engine: Engine, row_nos: list[int] | None = None) -> dict[int, dict[str, Any]]:

@@ -57,8 +57,8 @@ class FakeMasterData:
                  "address": "江苏省南京市鼓楼区汉中路2号", "region": "320106"}]
         return pa.Table.from_pylist(rows, schema=runner.CANDIDATE_SCHEMA)
 
-    def split_links(self, fingerprints):
-        return runner.SPLIT_SCHEMA.empty_table()
+    def earlier_rows(self, fingerprints):
+        return runner.EARLIER_SCHEMA.empty_table()
 
     def provenance(self, ids):
         rows = [{"subject_id": 501, "field": "name", "source_id": 9, "priority": 50}]

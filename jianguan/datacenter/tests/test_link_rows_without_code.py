@@ -261,3 +261,71 @@ def test_an_adoption_link_names_the_row_that_matched(data_admin, source, tax_sou
     by_row = {r.row_no: r for r in LineageEntry.objects.filter(subject=record, batch=batch)}
     assert "code_adopted" in by_row[2].steps("uscc")
     assert all("uscc" not in r.fields for n, r in by_row.items() if n != 2)
+
+
+def _no_matches(monkeypatch) -> None:
+    """The model finds no pair this time (its weights are trained on each run's rows: a borderline match may go
+    either way between two runs)."""
+    from jianguan.datacenter.linkage import model as lm
+
+    real = lm.predict
+
+    def none_kept(engine, features, trained):
+        edges = real(engine, features, trained)
+        return edges.slice(0, 0)
+
+    monkeypatch.setattr(lm, "predict", none_kept)
+
+
+def test_rows_without_a_code_delivered_again_change_nothing(data_admin, registered, tax_source, tmp_path,
+                                                            django_capture_on_commit_callbacks) -> None:
+    """A row that made a record of its own is that record's own row when it comes again — not a link to it, and
+    not a second record; a linked row stays linked, with no second link."""
+    from jianguan.datacenter.models import EntityRow
+
+    path = write_csv(tmp_path / "tax.csv", HEADER, [
+        ["", "鑫盛科技有限责任公司", "张三", "南京市鼓楼区中山路1号", "", "13800000001", "I651"],
+        ["", "鼓楼区老王面馆", "王强", "南京市鼓楼区汉中路8号", "320106", "13900000008", ""],
+        ["", "玄武区小李便利店", "李明", "南京市玄武区北京东路9号", "320102", "13900000009", ""],
+    ])
+    first = ingest(tax_source, data_admin, path, django_capture_on_commit_callbacks)
+    assert first.linked_count == 1 and first.created_count == 2, first.message
+    own = {row.row_no: row.subject.name for row in EntityRow.objects.filter(batch=first).select_related("subject")}
+    assert own == {3: "鼓楼区老王面馆", 4: "玄武区小李便利店"}
+    snapshot = list(Subject.objects.order_by("id").values())
+    links, lineage = list(EntityLink.objects.values_list("id", "status")), LineageEntry.objects.count()
+
+    again = ingest(tax_source, data_admin, path, django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded", again.message
+    assert (again.created_count, again.updated_count, again.linked_count) == (0, 0, 0)
+    assert again.unchanged_count == 3
+    assert list(Subject.objects.order_by("id").values()) == snapshot
+    assert list(EntityLink.objects.values_list("id", "status")) == links
+    assert LineageEntry.objects.count() == lineage
+    assert not EntityRow.objects.filter(batch=again).exists()
+
+
+def test_what_became_of_a_row_stands_whatever_the_model_makes_of_it_next_time(
+        data_admin, registered, tax_source, tmp_path, monkeypatch, django_capture_on_commit_callbacks) -> None:
+    path = write_csv(tmp_path / "tax.csv", HEADER, [
+        ["", "鑫盛科技有限责任公司", "张三", "南京市鼓楼区中山路1号", "", "13800000001", "I651"],
+        ["", "鼓楼区老王面馆", "王强", "南京市鼓楼区汉中路8号", "320106", "13900000008", ""],
+    ])
+    first = ingest(tax_source, data_admin, path, django_capture_on_commit_callbacks)
+    assert first.linked_count == 1 and first.created_count == 1, first.message
+    snapshot = list(Subject.objects.order_by("id").values())
+    links = list(EntityLink.objects.values_list("id", "subject_id", "status"))
+
+    _no_matches(monkeypatch)
+    again = ingest(tax_source, data_admin, path, django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded", again.message
+    assert (again.created_count, again.linked_count) == (0, 0)  # without the earlier decisions: two new records
+    assert list(Subject.objects.order_by("id").values()) == snapshot
+    assert list(EntityLink.objects.values_list("id", "subject_id", "status")) == links
+
+    # a row the source has not delivered before is matched as usual (here: not at all, so a record of its own)
+    other = write_csv(tmp_path / "tax2.csv", HEADER, [
+        ["", "鑫盛科技有限责任公司", "张三", "南京市鼓楼区中山路1号", "", "13800000001", "I652"],
+    ])
+    changed = ingest(tax_source, data_admin, other, django_capture_on_commit_callbacks)
+    assert changed.created_count == 1 and changed.linked_count == 0

@@ -379,15 +379,18 @@ def test_reencrypt_records_moves_every_token_to_the_active_key(data_admin, quara
     tokens = _tokens()
     assert len(tokens) == 3 and {_key_id(t) for t in tokens} == {"k0"}
     rotate()
-    assert personal.reencrypt_records(dry_run=True) == {"quarantined_rows": 1, "links": 1, "tokens": 3, "sealed": 0}
+    assert personal.reencrypt_records(dry_run=True) == {"quarantined_rows": 1, "links": 1, "own_rows": 0, "tokens": 3,
+                                                         "sealed": 0}
     assert _tokens() == tokens
     assert not AuditEntry.objects.filter(event=personal.REENCRYPTED_EVENT).exists()
 
-    assert personal.reencrypt_records(False) == {"quarantined_rows": 1, "links": 1, "tokens": 3, "sealed": 0}
+    assert personal.reencrypt_records(False) == {"quarantined_rows": 1, "links": 1, "own_rows": 0, "tokens": 3,
+                                                         "sealed": 0}
     assert {_key_id(t) for t in _tokens()} == {"k1"}
     event = AuditEntry.objects.get(event=personal.REENCRYPTED_EVENT)
     assert event.details["tokens"] == 3 and event.details["key_id"] == "k1"
-    assert personal.reencrypt_records(False) == {"quarantined_rows": 0, "links": 0, "tokens": 0, "sealed": 0}
+    assert personal.reencrypt_records(False) == {"quarantined_rows": 0, "links": 0, "own_rows": 0, "tokens": 0,
+                                                 "sealed": 0}
 
     rotate(keep_old=False)  # the old key can go now: everything still opens
     quarantined.refresh_from_db()

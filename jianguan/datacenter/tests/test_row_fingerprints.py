@@ -20,7 +20,7 @@ from jianguan.core.crypto import field_cipher
 from jianguan.core.models import AuditEntry, Subject
 from jianguan.core.testing import keys
 from jianguan.datacenter import conf, personal, services
-from jianguan.datacenter.models import EntityLink, QuarantinedRow
+from jianguan.datacenter.models import EntityLink, EntityRow, QuarantinedRow
 from jianguan.datacenter.pipeline.runner import fingerprint
 from jianguan.datacenter.tests.conftest import ingest, make_source, uscc, write_csv
 
@@ -45,13 +45,14 @@ def _registry(tmp_path):
 def _tax(tmp_path):
     return write_csv(tmp_path / "tax.csv", HEADER, [
         ["", "鑫盛科技有限责任公司", "张三", "南京市鼓楼区中山路1号", "", "13800000001", "I651"],
+        ["", "鼓楼区老王面馆", "王强", "南京市鼓楼区汉中路8号", "320106", "13900000008", ""],  # a record of its own
     ])
 
 
 @pytest.fixture
 def loaded(field_keys, data_admin, source, tmp_path, django_capture_on_commit_callbacks):
     """Under key ``k0``: a registry delivery with one row quarantined (it carries a phone), and a tax delivery whose
-    row without a code is linked to the registry's record."""
+    first row without a code is linked to the registry's record, the second a record of its own (``EntityRow``)."""
     field_keys("k0")
     registry = ingest(source, data_admin, _registry(tmp_path), django_capture_on_commit_callbacks)
     assert registry.status == "loaded", registry.message
@@ -61,18 +62,20 @@ def loaded(field_keys, data_admin, source, tmp_path, django_capture_on_commit_ca
     return QuarantinedRow.objects.get(batch=registry), EntityLink.objects.get(batch=batch)
 
 
-def _plain(row: QuarantinedRow | EntityLink) -> dict:
-    aad = personal.LINK_AAD if isinstance(row, EntityLink) else personal.QUARANTINE_RECORD_AAD
+def _plain(row: QuarantinedRow | EntityLink | EntityRow) -> dict:
+    aad = {EntityLink: personal.LINK_AAD, EntityRow: personal.OWN_ROW_AAD}.get(type(row),
+                                                                             personal.QUARANTINE_RECORD_AAD)
     return personal.open_values(row.record, aad) or {}
 
 
-def _message(row: QuarantinedRow | EntityLink) -> bytes:
+def _message(row: QuarantinedRow | EntityLink | EntityRow) -> bytes:
     return json.dumps([row.batch.source_id, _plain(row)], ensure_ascii=False, sort_keys=True).encode()
 
 
 def _prints() -> dict[str, str]:
     return {**{f"q{pk}": fp for pk, fp in QuarantinedRow.objects.values_list("pk", "fingerprint")},
-            **{f"l{pk}": fp for pk, fp in EntityLink.objects.values_list("pk", "fingerprint")}}
+            **{f"l{pk}": fp for pk, fp in EntityLink.objects.values_list("pk", "fingerprint")},
+            **{f"o{pk}": fp for pk, fp in EntityRow.objects.values_list("pk", "fingerprint")}}
 
 
 def _rotate_keys(field_keys) -> StringIO:
@@ -106,28 +109,29 @@ def test_the_fingerprint_is_a_keyed_hash_not_a_plain_sha256(loaded, field_keys) 
 
 def test_the_rotation_hook_reproduces_what_the_load_stored(loaded) -> None:
     """Recomputed from the stored (encrypted) copy, each fingerprint is the one the load computed from the row."""
-    assert personal.refingerprint_rows(dry_run=True) == {"quarantined_rows": 0, "links": 0}
-    assert keyring.status().hooks[HOOK] == {"quarantined_rows": 0, "links": 0}
+    assert personal.refingerprint_rows(dry_run=True) == {"quarantined_rows": 0, "links": 0, "own_rows": 0}
+    assert keyring.status().hooks[HOOK] == {"quarantined_rows": 0, "links": 0, "own_rows": 0}
 
 
 def test_keys_rotate_recomputes_the_fingerprints_once(loaded, field_keys) -> None:
     quarantined, link = loaded
     before = _prints()
     field_keys("k1", "k0")
-    assert keyring.status().hooks[HOOK] == {"quarantined_rows": 1, "links": 1}
+    assert keyring.status().hooks[HOOK] == {"quarantined_rows": 1, "links": 1, "own_rows": 1}
     assert _prints() == before  # the status only counts
 
     out = StringIO()
     call_command("keys", "rotate", stdout=out)
-    assert f"{HOOK}: quarantined_rows 1, links 1" in out.getvalue()
+    assert f"{HOOK}: quarantined_rows 1, links 1, own_rows 1" in out.getvalue()
     key = conf.fingerprint_key()
-    for row, name in ((quarantined, f"q{quarantined.pk}"), (link, f"l{link.pk}")):
+    own = EntityRow.objects.get()
+    for row, name in ((quarantined, f"q{quarantined.pk}"), (link, f"l{link.pk}"), (own, f"o{own.pk}")):
         row.refresh_from_db()
         assert row.fingerprint == fingerprint(key, row.batch.source_id, _plain(row)) != before[name]
     event = AuditEntry.objects.get(event=personal.FINGERPRINTS_EVENT)
-    assert event.details == {"key_id": "k1", "quarantined_rows": 1, "links": 1}
+    assert event.details == {"key_id": "k1", "quarantined_rows": 1, "links": 1, "own_rows": 1}
 
-    assert personal.refingerprint_rows() == {"quarantined_rows": 0, "links": 0}  # again: nothing to do
+    assert personal.refingerprint_rows() == {"quarantined_rows": 0, "links": 0, "own_rows": 0}  # again: nothing to do
     assert not any(keyring.status().hooks[HOOK].values())
     assert AuditEntry.objects.filter(event=personal.FINGERPRINTS_EVENT).count() == 1
 
@@ -152,10 +156,11 @@ def test_a_split_link_stands_after_a_rotation(loaded, field_keys, data_admin, tm
     subjects = Subject.objects.count()
 
     _rotate_keys(field_keys)
-    assert personal.refingerprint_rows(dry_run=True) == {"quarantined_rows": 0, "links": 0}
+    assert personal.refingerprint_rows(dry_run=True) == {"quarantined_rows": 0, "links": 0, "own_rows": 0}
     again = ingest(link.batch.source, data_admin, _tax(tmp_path), django_capture_on_commit_callbacks, force=True)
     assert again.status == "loaded", again.message
-    # the row goes to the record the split gave it, as that record's own row: no new link, no third record
+    # the row goes to the record the split gave it, as that record's own row: no new link, no third record; the
+    # other row is still recognised as its record's own (its fingerprint recomputed by the rotation)
     assert again.linked_count == 0 and again.created_count == 0
     assert not EntityLink.objects.filter(batch=again).exists()
     assert Subject.objects.count() == subjects
@@ -173,7 +178,7 @@ def test_rows_are_recognised_between_a_key_change_and_keys_rotate(loaded, field_
     link = services.split_link(link, actor=data_admin, reason="同名不同户")
     subjects = Subject.objects.count()
     field_keys("k1", "k0")
-    assert personal.refingerprint_rows(dry_run=True) != {"quarantined_rows": 0, "links": 0}  # not recomputed yet
+    assert any(personal.refingerprint_rows(dry_run=True).values())  # not recomputed yet
 
     again = ingest(source, data_admin, _registry(tmp_path), django_capture_on_commit_callbacks, force=True)
     assert again.status == "loaded", again.message
@@ -208,7 +213,7 @@ def test_an_adoption_link_keeps_a_reproducible_fingerprint_through_the_phone_rek
     ]), django_capture_on_commit_callbacks)
     link = EntityLink.objects.get(batch=batch)
     assert link.record["uscc"] == uscc("320102", 21) and link.record["phone_index"]
-    assert personal.refingerprint_rows(dry_run=True) == {"quarantined_rows": 0, "links": 0}
+    assert personal.refingerprint_rows(dry_run=True) == {"quarantined_rows": 0, "links": 0, "own_rows": 0}
 
     _rotate_keys(field_keys)
     link.refresh_from_db()
