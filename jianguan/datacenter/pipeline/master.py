@@ -156,8 +156,9 @@ class DatabaseMasterData:
         from jianguan.datacenter.models import EntityLink, EntityRow
 
         rows = []
-        for i in range(0, len(fingerprints), CHUNK):
-            chunk = fingerprints[i : i + CHUNK]
+        step = CHUNK * 10  # every row without a code of a batch is asked for: 15,000 or so in a million
+        for i in range(0, len(fingerprints), step):
+            chunk = fingerprints[i : i + step]
             links = EntityLink.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
                 "fingerprint", "status", "subject_id", "subject__uscc", "split_subject_id", "split_subject__uscc")
             rows += [

@@ -471,8 +471,10 @@ def _respect_earlier_decisions(engine: Engine, master: MasterData, source_id: in
             info["edges"].pop(f"B{row['row_no']}", None)
     info["targets"] = {r["target_key"] for r in rows}
     # the rows that make a new record of their own this time: the load keeps them as its own rows (EntityRow)
-    info["own_rows"] = [{"row_no": r["row_no"], "target_key": r["target_key"], "record": values.get(r["row_no"], {})}
+    info["own_rows"] = [{"row_no": r["row_no"], "target_key": r["target_key"], "record": values.get(r["row_no"], {}),
+                         "keys": fingerprint_keys, "prints": prints[r["row_no"]]}
                         for r in rows if r["role"] == "new" and not r["known"] and r["target_key"].startswith("N:")]
+    info["values"] = values
 
 
 def _row_values(engine: Engine, row_nos: list[int] | None = None) -> dict[int, dict[str, Any]]:
@@ -643,7 +645,7 @@ def _links(engine: Engine, lineage: pa.Table, info: dict[str, Any]) -> list[dict
     if linked.num_rows == 0:
         return []
     rows = linked.to_pylist()
-    values = _row_values(engine)
+    values = info.get("values") or _row_values(engine)  # computed once by the run when it had a source
     rows.sort(key=lambda r: r["row_no"])
     return [
         {
