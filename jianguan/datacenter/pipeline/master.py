@@ -114,6 +114,21 @@ class DatabaseMasterData:
         table = pa.concat_tables(parts) if parts else runner.EXISTING_SCHEMA.empty_table()
         return table.select(runner.EXISTING_SCHEMA.names)
 
+    def known_codes(self, usccs: Sequence[str]) -> set[str]:
+        """Which of these credit codes a master record holds (only the codes: on a full re-delivery they are tens
+        of thousands, and fetching their records would read the whole table)."""
+        found: set[str] = set()
+        if connection.vendor == "postgresql":
+            step = CHUNK * 100
+            with connection.cursor() as cursor:
+                for i in range(0, len(usccs), step):
+                    cursor.execute(f"SELECT uscc FROM {self.table} WHERE uscc = ANY(%s)", [list(usccs[i : i + step])])
+                    found.update(row[0] for row in cursor.fetchall())
+            return found
+        for i in range(0, len(usccs), CHUNK):
+            found.update(Subject.objects.filter(uscc__in=list(usccs[i : i + CHUNK])).values_list("uscc", flat=True))
+        return found
+
     def link_candidates(self, city_prefixes: list[str]) -> pa.Table:
         return self._candidates(city_prefixes)
 

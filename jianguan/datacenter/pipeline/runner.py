@@ -100,6 +100,7 @@ class TextColumn(Sequence[str]):
 
 class MasterData(Protocol):
     def existing(self, usccs: Sequence[str], ids: list[int]) -> pa.Table: ...
+    def known_codes(self, usccs: Sequence[str]) -> set[str]: ...
     def link_candidates(self, city_prefixes: list[str]) -> pa.Table: ...
     def codeless(self, city_prefixes: list[str]) -> pa.Table: ...
     def provenance(self, ids: list[int]) -> pa.Table: ...
@@ -531,7 +532,7 @@ def _adopt(engine: Engine, ref: ReferenceData, master: MasterData, info: dict[st
         "OR k_rep IN (SELECT k_rep FROM ad_records WHERE k_rep IS NOT NULL)"
     ))
     codes = sorted({r["s_uscc"] for r in engine.fetch_rows("SELECT DISTINCT s_uscc FROM ad_pairs_rows")})
-    known = set(master.existing(codes, []).column("uscc").to_pylist()) if codes else set()
+    known = master.known_codes(codes) if codes else set()
     fresh = [c for c in codes if c not in known]
     adopted: dict[str, dict[str, Any]] = {}
     if fresh:

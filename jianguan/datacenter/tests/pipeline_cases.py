@@ -44,6 +44,9 @@ class FakeMasterData:
         return pa.Table.from_pylist(wanted, schema=runner.EXISTING_SCHEMA) if wanted \
             else runner.EXISTING_SCHEMA.empty_table()
 
+    def known_codes(self, usccs):
+        return set(self.existing(list(usccs), []).column("uscc").to_pylist())
+
     def link_candidates(self, cities):
         rows = [{"id": 502, "uscc": None, "name": "鼓楼区老王面馆", "legal_representative": "王强",
                  "address": "江苏省南京市鼓楼区汉中路8号", "region": "320106",
