@@ -186,14 +186,20 @@ class DatabaseMasterData:
         for i in range(0, len(fingerprints), step):
             chunk = fingerprints[i : i + step]
             links = EntityLink.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
-                "fingerprint", "status", "subject_id", "subject__uscc", "split_subject_id", "split_subject__uscc")
-            rows += [
-                {"fingerprint": fp, "kind": "split" if status == LinkStatus.SPLIT else "link", "subject_id": subject_id,
-                 "subject_uscc": subject_uscc, "split_id": split_id, "split_uscc": split_uscc}
-                for fp, status, subject_id, subject_uscc, split_id, split_uscc in links
-            ]
-            own = EntityRow.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
-                "fingerprint", "subject_id", "subject__uscc")
-            rows += [{"fingerprint": fp, "kind": "own", "subject_id": subject_id, "subject_uscc": subject_uscc,
-                      "split_id": None, "split_uscc": None} for fp, subject_id, subject_uscc in own]
+                "fingerprint", "status", "subject_id", "split_subject_id")
+            rows += [{"fingerprint": fp, "kind": "split" if status == LinkStatus.SPLIT else "link",
+                      "subject_id": subject_id, "split_id": split_id}
+                     for fp, status, subject_id, split_id in links]
+            own = EntityRow.objects.filter(fingerprint__in=chunk).order_by("id").values_list("fingerprint",
+                                                                                           "subject_id")
+            rows += [{"fingerprint": fp, "kind": "own", "subject_id": subject_id, "split_id": None}
+                     for fp, subject_id in own]
+        # the records' codes by primary key, once (joined in the queries above, the planner read the whole table)
+        ids = sorted({r[k] for r in rows for k in ("subject_id", "split_id") if r[k] is not None})
+        codes: dict[int, str | None] = {}
+        for i in range(0, len(ids), step):
+            codes.update(Subject.objects.filter(pk__in=ids[i : i + step]).values_list("id", "uscc"))
+        for r in rows:
+            r["subject_uscc"] = codes.get(r["subject_id"])
+            r["split_uscc"] = codes.get(r["split_id"]) if r["split_id"] is not None else None
         return pa.Table.from_pylist(rows, schema=runner.EARLIER_SCHEMA)
