@@ -97,6 +97,33 @@ def copy_into_subject_shape(url: str, work: Path) -> tuple[float, int]:
     return elapsed, int(indexes[0]) if indexes else 0
 
 
+def deliver_again(source: object, csv_path: Path) -> None:
+    """The same file delivered again (a full re-delivery, forced past the content-hash check): it must change
+    nothing — no record created or updated, no link, lineage row or own row added."""
+    from jianguan.core import audit
+    from jianguan.core.models import Subject
+    from jianguan.datacenter import services
+    from jianguan.datacenter.models import EntityLink, EntityRow, LineageRecord
+
+    def state() -> tuple[int, int, int, int]:
+        return (Subject.objects.count(), EntityLink.objects.count(), LineageRecord.objects.count(),
+                EntityRow.objects.count())
+
+    before = state()
+    with audit.audit_context(actor_name="system:bench"):
+        started = time.perf_counter()
+        batch = services.submit_file(source, actor=services.SystemActor(), path=csv_path, file_name="again.csv",
+                                     force=True)
+        seconds = time.perf_counter() - started
+    batch.refresh_from_db()
+    print(f"delivered again: {seconds:.2f}s — {batch.message} links {batch.linked_count}")
+    print("  steps: " + ", ".join(f"{s['step']} {s['seconds']:.1f}s" for s in batch.steps if s["seconds"] >= 0.05))
+    after = state()
+    verdict = "nothing changed" if after == before and not (batch.created_count or batch.updated_count) else \
+        f"CHANGED: subjects, links, lineage rows, own rows {before} -> {after}"
+    print(f"  {verdict}")
+
+
 def trace_duckdb(top: int) -> None:
     """Wrap the DuckDB engine's statement methods with a timer; print the ``top`` slowest statements at exit."""
     import atexit
@@ -137,6 +164,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20190222)
     parser.add_argument("--reuse", type=Path, default=None, metavar="CSV",
                         help="use this generated file (from an earlier run with the same --rows) instead of a new one")
+    parser.add_argument("--again", action="store_true",
+                        help="then deliver the same file again (forced past the duplicate check): its time, and "
+                             "whether it changed nothing, as it must")
     parser.add_argument("--trace", type=int, default=0, metavar="N",
                         help="time every DuckDB statement of the run and print the N slowest at the end")
     args = parser.parse_args()
@@ -205,6 +235,8 @@ def main() -> None:
     print(f"quality overall: {batch.quality.get('overall')}")
     print(f"ours: {ours:.2f}s = {args.rows / ours:,.0f} rows/s; peak RSS {peak:,.0f} MB")
     print(f"ratio (bare read + bare COPY) / ours = {(read + copy) / ours:.3f}  (target >= 0.25)")
+    if args.again:
+        deliver_again(source, csv_path)
     shape, indexes = copy_into_subject_shape(args.database, var)
     print(f"for reference: plain CSV COPY of the same subjects into a table shaped like core_subject ({indexes} "
           f"indexes, 2 deferred foreign keys, maintained row by row): {shape:.2f}s; "
