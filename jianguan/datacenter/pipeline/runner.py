@@ -427,7 +427,8 @@ def _respect_earlier_decisions(engine: Engine, master: MasterData, source_id: in
     - A row linked before by a link that stands (automatic or confirmed) goes to that record as a link; the load
       then writes no second link (``loader._mark_known_links``).
     - A row the model links again to the record a data manager split the same row from goes to the record the split
-      created for it, as that record's own row — or, if that record is gone, to a new entity.
+      created for it, as that record's own row — or, if that record is gone, to a new record, whose own row it then
+      is.
     """
     if not rows:
         return
@@ -453,13 +454,15 @@ def _respect_earlier_decisions(engine: Engine, master: MasterData, source_id: in
                       and row["target_key"] in (f"S:{e['subject_id']}", f"U:{e['subject_uscc']}")), None)
         own = next((e for e in found if e["kind"] == "own"), None)
         link = next((e for e in found if e["kind"] == "link"), None)
-        if split is not None:
-            target = f"N:{row['row_no']}" if split["split_id"] is None \
-                else key_of(split["split_uscc"], split["split_id"])
-            row.update(target_key=target, role="new", weight=None, probability=None, partner=None, known=True)
-        elif own is not None:
+        if own is not None:
             row.update(target_key=key_of(own["subject_uscc"], own["subject_id"]), role="new", weight=None,
                        probability=None, partner=None, known=True)
+        elif split is not None:
+            if split["split_id"] is None:  # the record the split made is gone: a record of its own, kept as such
+                row.update(target_key=f"N:{row['row_no']}", role="new", weight=None, probability=None, partner=None)
+            else:
+                row.update(target_key=key_of(split["split_uscc"], split["split_id"]), role="new", weight=None,
+                           probability=None, partner=None, known=True)
         elif link is not None:
             target = key_of(link["subject_uscc"], link["subject_id"])
             if row["target_key"] != target or row["role"] != "link":

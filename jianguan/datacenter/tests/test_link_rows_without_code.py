@@ -329,3 +329,18 @@ def test_what_became_of_a_row_stands_whatever_the_model_makes_of_it_next_time(
     ])
     changed = ingest(tax_source, data_admin, other, django_capture_on_commit_callbacks)
     assert changed.created_count == 1 and changed.linked_count == 0
+
+
+def test_a_split_row_whose_record_is_gone_makes_one_record_not_one_per_delivery(
+        data_admin, registered, tax_source, tmp_path, django_capture_on_commit_callbacks) -> None:
+    batch = ingest(tax_source, data_admin, _tax_delivery(tmp_path), django_capture_on_commit_callbacks)
+    link = services.split_link(EntityLink.objects.get(batch=batch), actor=data_admin, reason="同名不同户")
+    Subject.objects.filter(pk=link.split_subject_id).delete()  # the record the split made is gone
+    subjects = Subject.objects.count()
+
+    again = ingest(tax_source, data_admin, _tax_delivery(tmp_path), django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded", again.message
+    assert again.created_count == 1 and again.linked_count == 0  # a record of its own, not the split-from one
+    assert Subject.objects.count() == subjects + 1
+    third = ingest(tax_source, data_admin, _tax_delivery(tmp_path), django_capture_on_commit_callbacks, force=True)
+    assert third.created_count == 0 and third.linked_count == 0 and Subject.objects.count() == subjects + 1
