@@ -27,7 +27,7 @@ from jianguan.core import bulkload
 from jianguan.core import services as core_services
 from jianguan.core.models import Subject
 from jianguan.datacenter import conf, personal
-from jianguan.datacenter.choices import LinkStatus, QuarantineStatus
+from jianguan.datacenter.choices import ConflictStatus, LinkStatus, QuarantineStatus
 from jianguan.datacenter.models import (
     Batch,
     Conflict,
@@ -266,14 +266,24 @@ def _write_own_rows(batch: Batch, result: PipelineResult, key_ids: _KeyIds) -> i
 
 
 def _write_conflicts(batch: Batch, result: PipelineResult, key_ids: _KeyIds) -> int:
+    """The batch's conflicts. One the same source raised before on the same record and field, between the same two
+    values, is not raised again while it is open or after a data manager kept the current value: delivering the same
+    rows again changes nothing, and a decision stands."""
     rows = result.conflicts.to_pylist()
     if not rows:
         return 0
     key_to_id = key_ids.lookup(sorted({row["target_key"] for row in rows if row["existing_id"] is None}))
+    standing = set(Conflict.objects.filter(
+        source_id=batch.source_id, status__in=(ConflictStatus.OPEN, ConflictStatus.KEPT),
+        subject_id__in={row["existing_id"] for row in rows if row["existing_id"] is not None},
+    ).values_list("subject_id", "field", "current_value", "incoming_value"))
     objs = []
     for row in rows:
         subject_id = row["existing_id"] if row["existing_id"] is not None else key_to_id.get(row["target_key"])
         if subject_id is None:
+            continue
+        values = ((row["current_value"] or "")[:300], (row["incoming_value"] or "")[:300])
+        if (subject_id, row["field"], *values) in standing:
             continue
         objs.append(Conflict(
             subject_id=subject_id,

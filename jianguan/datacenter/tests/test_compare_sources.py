@@ -75,3 +75,24 @@ def test_two_rows_of_one_batch_that_disagree_are_flagged(data_admin, source, tmp
     by_row = {r.row_no: set(r.fields) for r in LineageEntry.objects.filter(subject=subject)}
     assert "name" in by_row[3]
     assert {"legal_representative", "address"} <= by_row[2]
+
+
+def test_the_same_disagreement_again_raises_no_second_conflict_and_a_kept_value_stands(
+        data_admin, loaded, tmp_path, django_capture_on_commit_callbacks) -> None:
+    other = make_source(data_admin, code="city-nj", name="南京市数据中心", kind="city_centre", priority=50)
+    first = _deliver(other, data_admin, tmp_path, django_capture_on_commit_callbacks)
+    conflict = Conflict.objects.get(batch=first)
+    again = ingest(other, data_admin, tmp_path / "b.csv", django_capture_on_commit_callbacks, force=True)
+    assert again.status == "loaded" and again.conflict_count == 0
+    assert list(Conflict.objects.values_list("id", flat=True)) == [conflict.pk]
+
+    services.resolve_conflict(conflict, actor=data_admin, apply=False, note="以登记机关为准")
+    third = ingest(other, data_admin, tmp_path / "b.csv", django_capture_on_commit_callbacks, force=True)
+    assert third.conflict_count == 0 and Conflict.objects.count() == 1  # the data manager's decision stands
+    assert Subject.objects.get(uscc=CODE).name == "南京鑫盛科技有限公司"
+
+    # another value is another disagreement
+    changed = _deliver(other, data_admin, tmp_path, django_capture_on_commit_callbacks, name="南京鑫盛电子有限公司",
+                       file="c.csv")
+    assert changed.conflict_count == 1
+    assert Conflict.objects.get(batch=changed).incoming_value == "南京鑫盛电子有限公司"
