@@ -194,7 +194,7 @@ class DatabaseMasterData:
                                                                                            "subject_id")
             rows += [{"fingerprint": fp, "kind": "own", "subject_id": subject_id, "split_id": None}
                      for fp, subject_id in own]
-        # the records' codes by primary key, once (joined in the queries above, the planner read the whole table)
+        # the records' codes now, by primary key, once for all the rows found
         ids = sorted({r[k] for r in rows for k in ("subject_id", "split_id") if r[k] is not None})
         codes: dict[int, str | None] = {}
         for i in range(0, len(ids), step):
