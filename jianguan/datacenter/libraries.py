@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -362,6 +362,7 @@ class LoadResult:
     written: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     problems: dict[str, int] = field(default_factory=dict)
     present: dict[str, int] = field(default_factory=dict)
@@ -420,7 +421,9 @@ def validate_rows(spec: LibrarySpec, rows: list[dict[str, Any]], mapping: dict[s
     return good, result
 
 
-def _objects(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any) -> list[Any]:
+def _objects(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any) -> tuple[list[Any], set[str]]:
+    """The rows as unsaved model instances, and the names of the fields the rows set (the others keep their
+    defaults)."""
     model = spec.model
     model_fields = {f.name for f in model._meta.get_fields() if getattr(f, "concrete", False)}
     usccs = {r.get("uscc") or (r["party_code"][1] if r.get("party_code") and r["party_code"][0] == "uscc" else None)
@@ -428,6 +431,7 @@ def _objects(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any) -> list[
     subjects = dict(Subject.objects.filter(uscc__in=[u for u in usccs if u]).values_list("uscc", "id"))
     org_by_uscc = dict(Organization.objects.exclude(uscc=None).values_list("uscc", "id"))
     objs: list[Any] = []
+    provided: set[str] = set()
     for row in rows:
         data: dict[str, Any] = {}
         for name, value in row.items():
@@ -461,12 +465,47 @@ def _objects(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any) -> list[
             data["batch_id"] = batch.pk
             data["row_no"] = row["__row_no"]
         objs.append(model(**data))
+        provided.update(data)
     if spec is OFFICERS:
         regions = dict(Organization.objects.filter(pk__in={o.organization_id for o in objs}).values_list("id",
                                                                                                         "region_id"))
         for obj in objs:
             obj.region_id = regions[obj.organization_id]
-    return objs
+        provided.add("region_id")
+    return objs, provided
+
+
+def _as_stored(model_field: Any, value: Any) -> Any:
+    """A delivered value as the database will keep it: a decimal at the field's places, rounded half away from
+    zero (as PostgreSQL and the bulk path round it)."""
+    if isinstance(model_field, models.DecimalField) and isinstance(value, Decimal):
+        return value.quantize(Decimal(1).scaleb(-model_field.decimal_places), rounding=ROUND_HALF_UP)
+    return value
+
+
+#: Fields that say which delivery a record came from, not what it says: a row delivered again unchanged keeps them.
+_DELIVERY_FIELDS = frozenset({"batch_id", "row_no"})
+
+
+def _without_unchanged(spec: LibrarySpec, objs: list[Any], provided: set[str]) -> tuple[list[Any], int]:
+    """The rows that add or change a record, and how many only repeat one: a row whose every field the delivery sets
+    equals the stored record's (compared as Python values, so encrypted fields as their plaintext) is left out of
+    the write, so delivering the same rows again changes nothing — not even which batch the record cites."""
+    model = spec.model
+    by_name = {name: f for f in model._meta.concrete_fields for name in (f.name, f.attname)}
+    compared = sorted({by_name[name] for name in provided if by_name[name].attname not in _DELIVERY_FIELDS},
+                      key=lambda f: f.attname)
+    keys = [getattr(obj, spec.key) for obj in objs]
+    stored: dict[Any, Any] = {}
+    for i in range(0, len(keys), 2000):
+        stored.update((getattr(r, spec.key), r)
+                      for r in model._default_manager.filter(**{f"{spec.key}__in": keys[i : i + 2000]}))
+    if not stored:
+        return objs, 0
+    changed = [obj for obj in objs
+               if (old := stored.get(getattr(obj, spec.key))) is None
+               or any(_as_stored(f, getattr(obj, f.attname)) != getattr(old, f.attname) for f in compared)]
+    return changed, len(objs) - len(changed)
 
 
 def _is_text(model: type[models.Model], name: str) -> bool:
@@ -484,7 +523,8 @@ def write(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any, result: Loa
     Both store each value as the model's field prepares it; the keys are unique within the rows
     (:func:`validate_rows` quarantines a repeated one)."""
     model = spec.model
-    objs = _objects(spec, rows, batch)
+    objs, provided = _objects(spec, rows, batch)
+    objs, result.unchanged = _without_unchanged(spec, objs, provided)
     keys = [getattr(o, spec.key) for o in objs]
     key = next(f for f in model._meta.concrete_fields if f.name == spec.key)
     update_fields = [f for f in model._meta.concrete_fields
@@ -506,7 +546,7 @@ def write(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any, result: Loa
             from jianguan.datacenter import knowledge
 
             knowledge.reindex(KnowledgeDocument.objects.filter(doc_no__in=keys))
-    result.written = len(objs)
+    result.written = len(objs) + result.unchanged
     result.updated = updated
     result.created = created
     return result

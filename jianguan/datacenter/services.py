@@ -391,13 +391,14 @@ def _process_library_batch(batch: Batch, reporter: Any = None) -> dict[str, Any]
                 status=BatchStatus.LOADED, finished_at=timezone.now(), engine=engine_name,
                 encoding=prepared.encoding, rows_total=result.rows, rows_loaded=result.written,
                 rows_quarantined=len(result.quarantine), created_count=result.created,
-                updated_count=result.updated, quality=libraries.quality(spec, mapping, result),
+                updated_count=result.updated, unchanged_count=result.unchanged,
+                quality=libraries.quality(spec, mapping, result),
                 message=f"共{result.rows}行（{spec.model._meta.verbose_name}）：新增{result.created}，"
-                        f"更新{result.updated}，隔离{len(result.quarantine)}。",
+                        f"更新{result.updated}，未变{result.unchanged}，隔离{len(result.quarantine)}。",
             )
             audit.record_event("datacenter.batch.loaded", target=batch, details={
                 "library": source.library, "rows": result.rows, "created": result.created,
-                "updated": result.updated, "quarantined": len(result.quarantine)})
+                "updated": result.updated, "unchanged": result.unchanged, "quarantined": len(result.quarantine)})
             events.publish(BATCH_LOADED, BatchLoaded(
                 batch_id=batch.pk, source_code=source.code, library=source.library, rows=result.rows,
                 created=result.created, updated=result.updated, quarantined=len(result.quarantine)))

@@ -348,3 +348,33 @@ def test_a_failing_knowledge_index_rolls_the_documents_back(data_admin, ctx, tmp
     batch = _deliver(data_admin, tmp_path, django_capture_on_commit_callbacks, "knowledge", rows)
     assert batch.status == "failed" and "index broken" in batch.message
     assert KnowledgeDocument.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", list(libraries.SPECS))
+def test_the_same_rows_delivered_again_change_nothing(name, data_admin, ctx, tmp_path,
+                                                      django_capture_on_commit_callbacks) -> None:
+    """Every library: the records keep their batch, row and time stamps, and the batch says they are unchanged —
+    encrypted fields compared by their plaintext (their tokens differ on every delivery)."""
+    rows, _stored = _delivery(name, ctx)
+    first = _deliver(data_admin, tmp_path, django_capture_on_commit_callbacks, name, rows)
+    assert first.status == "loaded", first.message
+    model = libraries.SPECS[name].model
+    before = list(model._default_manager.order_by("pk").values())
+    again = _deliver(data_admin, tmp_path, django_capture_on_commit_callbacks, name, rows, force=True)
+    assert again.status == "loaded", again.message
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
+    assert again.rows_loaded == 2 and "未变2" in again.message
+    assert list(model._default_manager.order_by("pk").values()) == before
+
+
+def test_a_change_only_to_an_encrypted_field_is_still_an_update(data_admin, ctx, tmp_path,
+                                                               django_capture_on_commit_callbacks) -> None:
+    rows, _stored = _delivery("officers", ctx)
+    _deliver(data_admin, tmp_path, django_capture_on_commit_callbacks, "officers", rows)
+    changed = [{**rows[0], "phone": "13900001111"}, rows[1]]
+    again = _deliver(data_admin, tmp_path, django_capture_on_commit_callbacks, "officers", changed,
+                     file_name="again.csv")
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 1, 1), again.message
+    from jianguan.core.models import EnforcementOfficer
+
+    assert EnforcementOfficer.objects.get(certificate_no=rows[0]["certificate_no"]).phone == "13900001111"
