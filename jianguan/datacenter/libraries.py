@@ -497,9 +497,9 @@ def _without_unchanged(spec: LibrarySpec, objs: list[Any], provided: set[str]) -
                       key=lambda f: f.attname)
     keys = [getattr(obj, spec.key) for obj in objs]
     stored: dict[Any, Any] = {}
-    for i in range(0, len(keys), 2000):
+    for i in range(0, len(keys), 500):  # SQLite before 3.32 takes at most 999 parameters a statement
         stored.update((getattr(r, spec.key), r)
-                      for r in model._default_manager.filter(**{f"{spec.key}__in": keys[i : i + 2000]}))
+                      for r in model._default_manager.filter(**{f"{spec.key}__in": keys[i : i + 500]}))
     if not stored:
         return objs, 0
     changed = [obj for obj in objs
@@ -536,8 +536,9 @@ def write(spec: LibrarySpec, rows: list[dict[str, Any]], batch: Any, result: Loa
                                                     update_columns=[f.column for f in update_fields])
             bulkload.analyze_after_commit(model._meta.db_table, created + updated)
         else:
-            existing = set(model._default_manager.filter(**{f"{spec.key}__in": keys})
-                           .values_list(spec.key, flat=True))
+            existing = {k for i in range(0, len(keys), 500)  # at most 999 parameters a statement before 3.32
+                        for k in model._default_manager.filter(**{f"{spec.key}__in": keys[i : i + 500]})
+                        .values_list(spec.key, flat=True)}
             model._default_manager.bulk_create(objs, batch_size=1000, update_conflicts=True,
                                                unique_fields=[spec.key],
                                                update_fields=[f.attname for f in update_fields])

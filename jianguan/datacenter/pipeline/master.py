@@ -182,7 +182,9 @@ class DatabaseMasterData:
         from jianguan.datacenter.models import EntityLink, EntityRow
 
         rows = []
-        step = CHUNK * 10  # every row without a code of a batch is asked for: 15,000 or so in a million
+        # every row without a code of a batch is asked for: 15,000 or so in a million (SQLite before 3.32 takes at
+        # most 999 parameters a statement)
+        step = CHUNK * 10 if connection.vendor == "postgresql" else CHUNK
         for i in range(0, len(fingerprints), step):
             chunk = fingerprints[i : i + step]
             links = EntityLink.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
