@@ -124,9 +124,10 @@ def write_result(batch: Batch, result: PipelineResult) -> dict[str, Any]:
         key_ids = _KeyIds(inserts, id_array)
         links = _write_links(batch, result, key_ids)
         _write_own_rows(batch, result, key_ids)
+        lap("links and own rows")
         conflicts = _write_conflicts(batch, result, key_ids)
         quarantined = _write_quarantine(batch, result, now)
-        lap("links, conflicts, quarantine")
+        lap("conflicts, quarantine")
     lap("commit, statistics")  # the commit runs the on-commit ANALYZE of a large load
     origins = inserts.num_rows - inserts.column("origin_row").null_count if inserts.num_rows else 0
     return {"created": inserts.num_rows, "updated": updated, "codes_adopted": adopted,
