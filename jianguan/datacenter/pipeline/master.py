@@ -181,26 +181,41 @@ class DatabaseMasterData:
         from jianguan.datacenter.choices import LinkStatus
         from jianguan.datacenter.models import EntityLink, EntityRow
 
-        rows = []
-        # every row without a code of a batch is asked for: 15,000 or so in a million (SQLite before 3.32 takes at
-        # most 999 parameters a statement)
-        step = CHUNK * 10 if connection.vendor == "postgresql" else CHUNK
-        for i in range(0, len(fingerprints), step):
-            chunk = fingerprints[i : i + step]
-            links = EntityLink.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
-                "fingerprint", "status", "subject_id", "split_subject_id")
-            rows += [{"fingerprint": fp, "kind": "split" if status == LinkStatus.SPLIT else "link",
-                      "subject_id": subject_id, "split_id": split_id}
-                     for fp, status, subject_id, split_id in links]
-            own = EntityRow.objects.filter(fingerprint__in=chunk).order_by("id").values_list("fingerprint",
-                                                                                           "subject_id")
-            rows += [{"fingerprint": fp, "kind": "own", "subject_id": subject_id, "split_id": None}
-                     for fp, subject_id in own]
+        rows: list[dict[str, Any]] = []
+        if connection.vendor == "postgresql":
+            # every row without a code of a batch is asked for (15,000 or so in a million): one array parameter a
+            # statement, not a list of thousands
+            link_sql = (f"SELECT fingerprint, status, subject_id, split_subject_id FROM {EntityLink._meta.db_table} "
+                        "WHERE fingerprint = ANY(%s) ORDER BY id")
+            own_sql = (f"SELECT fingerprint, subject_id FROM {EntityRow._meta.db_table} "
+                       "WHERE fingerprint = ANY(%s) ORDER BY id")
+            with connection.cursor() as cursor:
+                cursor.execute(link_sql, [list(fingerprints)])
+                links = cursor.fetchall()
+                cursor.execute(own_sql, [list(fingerprints)])
+                owns = cursor.fetchall()
+        else:  # SQLite before 3.32 takes at most 999 parameters a statement
+            links, owns = [], []
+            for i in range(0, len(fingerprints), CHUNK):
+                chunk = fingerprints[i : i + CHUNK]
+                links += EntityLink.objects.filter(fingerprint__in=chunk).order_by("id").values_list(
+                    "fingerprint", "status", "subject_id", "split_subject_id")
+                owns += EntityRow.objects.filter(fingerprint__in=chunk).order_by("id").values_list("fingerprint",
+                                                                                                 "subject_id")
+        rows += [{"fingerprint": fp, "kind": "split" if status == LinkStatus.SPLIT else "link",
+                  "subject_id": subject_id, "split_id": split_id} for fp, status, subject_id, split_id in links]
+        rows += [{"fingerprint": fp, "kind": "own", "subject_id": subject_id, "split_id": None}
+                 for fp, subject_id in owns]
         # the records' codes now, by primary key, once for all the rows found
         ids = sorted({r[k] for r in rows for k in ("subject_id", "split_id") if r[k] is not None})
         codes: dict[int, str | None] = {}
-        for i in range(0, len(ids), step):
-            codes.update(Subject.objects.filter(pk__in=ids[i : i + step]).values_list("id", "uscc"))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT id, uscc FROM {self.table} WHERE id = ANY(%s)", [ids])
+                codes.update(cursor.fetchall())
+        else:
+            for i in range(0, len(ids), CHUNK):
+                codes.update(Subject.objects.filter(pk__in=ids[i : i + CHUNK]).values_list("id", "uscc"))
         for r in rows:
             r["subject_uscc"] = codes.get(r["subject_id"])
             r["split_uscc"] = codes.get(r["split_id"]) if r["split_id"] is not None else None
